@@ -1,0 +1,1 @@
+"""Accounts, roles and permissions, audit. Never imports Textual."""

@@ -1,0 +1,5 @@
+"""Subcommands: core (being written)."""
+
+
+def register(subparsers) -> None:
+    return None

@@ -1,0 +1,5 @@
+"""Subcommands: export (being written)."""
+
+
+def register(subparsers) -> None:
+    return None

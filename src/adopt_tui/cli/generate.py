@@ -1,0 +1,5 @@
+"""Subcommands: generate (being written)."""
+
+
+def register(subparsers) -> None:
+    return None

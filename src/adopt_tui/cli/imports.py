@@ -1,0 +1,5 @@
+"""Subcommands: imports (being written)."""
+
+
+def register(subparsers) -> None:
+    return None

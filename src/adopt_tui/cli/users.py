@@ -1,0 +1,5 @@
+"""Subcommands: users (being written)."""
+
+
+def register(subparsers) -> None:
+    return None

@@ -1,0 +1,213 @@
+"""The database schema, as a list of versioned migrations.
+
+``PRAGMA user_version`` holds the number of migrations applied.  A database
+whose version is higher than ``len(MIGRATIONS)`` was made by a newer adopt-tui
+and is refused (see :mod:`adopt_tui.store.db`).
+
+Conventions
+-----------
+* Dates are ISO ``YYYY-MM-DD`` text, times ISO ``YYYY-MM-DDTHH:MM:SS`` UTC text.
+* Booleans are 0/1 integers.
+* Subscription ``status``: ``active`` | ``grace`` | ``disabled`` | ``deprovisioned``.
+* Subscription ``channel``: ``partner`` (this partner) | ``other_partner`` | ``direct``.
+* Assignment ``state``: ``entitled`` | ``suspended`` | ``upgraded`` | ``cancelled``.
+* Workload codes: see :mod:`adopt_tui.catalogue` (``exchange``, ``sharepoint``,
+  ``teams``, ``skype``, ``yammer``, ``office``, ``dyn_*``).
+"""
+
+from __future__ import annotations
+
+MIGRATION_1 = """
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE products (
+    sku        TEXT PRIMARY KEY,          -- SKU part number (Graph skuPartNumber)
+    sku_id     TEXT,                      -- GUID (Graph skuId)
+    name       TEXT NOT NULL,             -- display name
+    family     TEXT NOT NULL,             -- 'Office 365' | 'Microsoft 365' | 'Dynamics 365' | 'Other'
+    workloads  TEXT NOT NULL DEFAULT '',  -- comma separated workload codes
+    list_price REAL,                      -- optional monthly list price
+    known      INTEGER NOT NULL DEFAULT 1 -- 0: not in the catalogue, created on import
+);
+CREATE INDEX products_name ON products(name COLLATE NOCASE);
+
+CREATE TABLE customers (
+    id        INTEGER PRIMARY KEY,
+    tenant_id TEXT NOT NULL UNIQUE,
+    name      TEXT NOT NULL,
+    domain    TEXT NOT NULL DEFAULT '',
+    market    TEXT NOT NULL DEFAULT '',
+    segment   TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX customers_name ON customers(name COLLATE NOCASE);
+
+CREATE TABLE customer_agents (
+    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    agent       TEXT NOT NULL,            -- sales agent's account user name
+    PRIMARY KEY (customer_id, agent)
+);
+CREATE INDEX customer_agents_agent ON customer_agents(agent);
+
+CREATE TABLE subscriptions (
+    id             INTEGER PRIMARY KEY,
+    customer_id    INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    ext_id         TEXT NOT NULL,         -- id in the source system, unique per customer
+    sku            TEXT NOT NULL REFERENCES products(sku),
+    offer_name     TEXT NOT NULL DEFAULT '',
+    quantity       INTEGER NOT NULL CHECK (quantity >= 0),
+    status         TEXT NOT NULL CHECK (status IN ('active','grace','disabled','deprovisioned')),
+    is_trial       INTEGER NOT NULL DEFAULT 0 CHECK (is_trial IN (0,1)),
+    channel        TEXT NOT NULL CHECK (channel IN ('partner','other_partner','direct')),
+    start_date     TEXT,
+    commitment_end TEXT,
+    billing_cycle  TEXT NOT NULL DEFAULT '',
+    auto_renew     INTEGER NOT NULL DEFAULT 0 CHECK (auto_renew IN (0,1)),
+    UNIQUE (customer_id, ext_id)
+);
+CREATE INDEX subscriptions_customer ON subscriptions(customer_id);
+
+CREATE TABLE users (
+    id           INTEGER PRIMARY KEY,
+    customer_id  INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    upn          TEXT NOT NULL,           -- user principal name, may be a concealed 32-hex hash
+    display_name TEXT NOT NULL DEFAULT '',
+    is_deleted   INTEGER NOT NULL DEFAULT 0 CHECK (is_deleted IN (0,1)),
+    deleted_date TEXT,
+    UNIQUE (customer_id, upn)
+);
+
+CREATE TABLE assignments (
+    id              INTEGER PRIMARY KEY,
+    user_id         INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    sku             TEXT NOT NULL REFERENCES products(sku),
+    subscription_id INTEGER REFERENCES subscriptions(id) ON DELETE SET NULL,  -- NULL: not known
+    assigned_date   TEXT,
+    state           TEXT NOT NULL CHECK (state IN ('entitled','suspended','upgraded','cancelled')),
+    UNIQUE (user_id, sku, subscription_id)
+);
+CREATE INDEX assignments_user ON assignments(user_id);
+
+CREATE TABLE activity (
+    user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    workload      TEXT NOT NULL,
+    report_date   TEXT NOT NULL,          -- the report refresh date (as-of)
+    last_activity TEXT,                   -- NULL: no activity
+    PRIMARY KEY (user_id, workload, report_date)
+) WITHOUT ROWID;
+CREATE INDEX activity_report_date ON activity(report_date);
+
+CREATE TABLE support_requests (
+    id          INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    ext_id      TEXT NOT NULL,
+    date        TEXT NOT NULL,
+    category    TEXT NOT NULL,            -- 'how-to' | 'help' | 'incident' | other text
+    UNIQUE (customer_id, ext_id)
+);
+CREATE INDEX support_requests_customer ON support_requests(customer_id, date);
+
+-- Figures, precomputed per customer, as-of date and scope ('all' | 'own').
+-- source: 'computed' from the raw rows above, or 'imported' (aggregates such
+-- as Partner Center Insights downloads, for dates without user-level data).
+CREATE TABLE fig_product (
+    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    as_of       TEXT NOT NULL,
+    scope       TEXT NOT NULL CHECK (scope IN ('all','own')),
+    sku         TEXT NOT NULL,
+    sold        INTEGER NOT NULL,
+    assigned    INTEGER NOT NULL,
+    source      TEXT NOT NULL DEFAULT 'computed',
+    PRIMARY KEY (customer_id, as_of, scope, sku)
+) WITHOUT ROWID;
+
+CREATE TABLE fig_workload (
+    customer_id     INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    as_of           TEXT NOT NULL,
+    scope           TEXT NOT NULL CHECK (scope IN ('all','own')),
+    workload        TEXT NOT NULL,
+    entitled        INTEGER NOT NULL,     -- counted entitlements (users)
+    active          INTEGER NOT NULL,     -- active users, all activity counts
+    active_entitled INTEGER,              -- active users holding a counted entitlement (NULL if unknown)
+    explanations    TEXT NOT NULL DEFAULT '[]',  -- JSON list of {code, ...figures}
+    source          TEXT NOT NULL DEFAULT 'computed',
+    PRIMARY KEY (customer_id, as_of, scope, workload)
+) WITHOUT ROWID;
+
+CREATE TABLE fig_customer (
+    customer_id     INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    as_of           TEXT NOT NULL,
+    scope           TEXT NOT NULL CHECK (scope IN ('all','own')),
+    sold            INTEGER NOT NULL,
+    assigned        INTEGER NOT NULL,
+    entitled        INTEGER NOT NULL,     -- over the core workloads
+    active          INTEGER NOT NULL,
+    active_entitled INTEGER,
+    deployment_pct  REAL,
+    usage_pct       REAL,
+    adjusted_pct    REAL,
+    over_100        INTEGER NOT NULL DEFAULT 0,   -- some workload's usage % > 100
+    unexplained     INTEGER NOT NULL DEFAULT 0,   -- ... and at least one of them is unexplained
+    recommendations TEXT NOT NULL DEFAULT '[]',   -- JSON list of {code, reason, ...}
+    rec_codes       TEXT NOT NULL DEFAULT '',     -- ',low_adoption,upsell,' for quick filtering
+    renewal_due     INTEGER NOT NULL DEFAULT 0,   -- own subscriptions ending within 30 days of as_of
+    source          TEXT NOT NULL DEFAULT 'computed',
+    PRIMARY KEY (customer_id, as_of, scope)
+) WITHOUT ROWID;
+CREATE INDEX fig_customer_asof ON fig_customer(as_of, scope);
+
+"""
+
+# Version 2: accounts, the audit log and the import register.
+MIGRATION_2 = """
+-- Accounts and audit (see adopt_tui.auth).
+CREATE TABLE accounts (
+    id              INTEGER PRIMARY KEY,
+    username        TEXT NOT NULL UNIQUE,
+    display_name    TEXT NOT NULL DEFAULT '',
+    role            TEXT NOT NULL CHECK (role IN ('global_admin','user_admin','admin_agent','sales_agent')),
+    password_hash   TEXT NOT NULL,
+    disabled        INTEGER NOT NULL DEFAULT 0,
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    first_failed_at TEXT,
+    locked_until    TEXT,
+    must_change_password INTEGER NOT NULL DEFAULT 0,
+    last_login_at   TEXT,
+    created_at      TEXT NOT NULL,
+    changed_at      TEXT NOT NULL
+);
+
+CREATE TABLE audit (
+    id     INTEGER PRIMARY KEY,
+    time   TEXT NOT NULL,
+    user   TEXT NOT NULL DEFAULT '',
+    action TEXT NOT NULL,
+    target TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_time ON audit(time);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+-- Imported files, for idempotent re-import (sha256 of the content).
+CREATE TABLE imports (
+    id          INTEGER PRIMARY KEY,
+    sha256      TEXT NOT NULL,
+    customer_id INTEGER,
+    kind        TEXT NOT NULL,
+    file_name   TEXT NOT NULL,
+    rows        INTEGER NOT NULL,
+    as_of       TEXT,
+    imported_at TEXT NOT NULL
+);
+CREATE INDEX imports_sha ON imports(sha256);
+"""
+
+# Each entry brings a database from version i to i + 1.
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2]
+
+SCHEMA_VERSION = len(MIGRATIONS)

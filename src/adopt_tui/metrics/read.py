@@ -1,0 +1,626 @@
+"""Reading the precomputed figures: what the screens, exports and CLI call.
+
+Every function takes the signed-in :class:`Principal` and returns only what it
+may see (a Sales agent: the customers assigned to them, everywhere).
+
+A customer's figures "as of D" are its latest snapshot on or before D; the
+default D is the latest as-of date in the database.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from adopt_tui.auth.permissions import Perm, Principal, customer_scope_sql
+from adopt_tui.catalogue import workload_name
+from adopt_tui.errors import NotFound
+from adopt_tui.metrics.rules import (
+    RECOMMENDATIONS, USAGE_BANDS, add_days, describe_explanation, pct, round1, usage_band,
+)
+from adopt_tui.store import settings as settings_store
+
+TREND_DEADBAND = 0.5  # percentage points: smaller changes show as flat
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: int
+    tenant_id: str
+    name: str
+    domain: str
+    market: str
+    segment: str
+    agents: tuple[str, ...] = ()
+
+
+@dataclass
+class ProductFigure:
+    sku: str
+    name: str
+    sold: int
+    assigned: int
+    deployment_pct: float | None
+    subscriptions: list[dict] = field(default_factory=list)  # {status, is_trial, channel, quantity}
+
+
+@dataclass
+class WorkloadFigure:
+    workload: str
+    name: str
+    entitled: int
+    active: int
+    active_entitled: int | None
+    usage_pct: float | None
+    adjusted_usage_pct: float | None
+    explanations: list[dict] = field(default_factory=list)  # {code, text, ...figures}
+
+
+@dataclass
+class CustomerFigures:
+    customer: Customer
+    scope: str
+    as_of: str | None
+    source: str | None
+    sold: int = 0
+    assigned: int = 0
+    entitled: int = 0
+    active: int = 0
+    deployment_pct: float | None = None
+    usage_pct: float | None = None
+    adjusted_usage_pct: float | None = None
+    over_100: bool = False
+    unexplained: bool = False
+    renewal_due: int = 0
+    products: list[ProductFigure] = field(default_factory=list)
+    workloads: list[WorkloadFigure] = field(default_factory=list)
+    recommendations: list[dict] = field(default_factory=list)  # {code, reason, title, consider, try}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _require_view(conn: sqlite3.Connection, principal: Principal) -> None:
+    principal.require(Perm.VIEW_CUSTOMERS, conn, action="see customer data")
+
+
+def latest_as_of(conn: sqlite3.Connection) -> str | None:
+    return conn.execute("SELECT MAX(as_of) FROM fig_customer").fetchone()[0]
+
+
+def as_of_dates(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT DISTINCT as_of FROM fig_customer ORDER BY as_of")]
+
+
+def _as_of(conn: sqlite3.Connection, as_of: str | None) -> str:
+    return as_of or latest_as_of(conn) or "9999-12-31"
+
+
+def _check_scope(scope: str) -> str:
+    if scope not in ("all", "own"):
+        raise ValueError(f"scope must be 'all' or 'own', not {scope!r}")
+    return scope
+
+
+_SNAP = """snap AS (
+    SELECT customer_id, MAX(as_of) AS as_of FROM fig_customer
+    WHERE scope = :scope AND as_of <= :as_of GROUP BY customer_id
+)"""
+
+
+def visible_customers(conn: sqlite3.Connection, principal: Principal) -> list[Customer]:
+    _require_view(conn, principal)
+    cond, params = customer_scope_sql(principal)
+    rows = conn.execute(
+        "SELECT c.id, c.tenant_id, c.name, c.domain, c.market, c.segment, "
+        "(SELECT group_concat(agent, ';') FROM (SELECT agent FROM customer_agents WHERE customer_id = c.id ORDER BY agent)) "
+        f"FROM customers c WHERE {cond} ORDER BY c.name COLLATE NOCASE", params,
+    )
+    return [_customer(r) for r in rows]
+
+
+def _customer(r) -> Customer:
+    return Customer(r[0], r[1], r[2], r[3], r[4], r[5], tuple(a for a in (r[6] or "").split(";") if a))
+
+
+def get_customer(conn: sqlite3.Connection, principal: Principal, customer_id: int) -> Customer:
+    _require_view(conn, principal)
+    cond, params = customer_scope_sql(principal)
+    row = conn.execute(
+        "SELECT c.id, c.tenant_id, c.name, c.domain, c.market, c.segment, "
+        "(SELECT group_concat(agent, ';') FROM (SELECT agent FROM customer_agents WHERE customer_id = c.id ORDER BY agent)) "
+        f"FROM customers c WHERE c.id = ? AND {cond}", (customer_id, *params),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no customer with id {customer_id} that you may see")
+    return _customer(row)
+
+
+def resolve_customer(conn: sqlite3.Connection, principal: Principal, text: str) -> Customer:
+    """A visible customer by tenant id or exact name (case-insensitive)."""
+    _require_view(conn, principal)
+    cond, params = customer_scope_sql(principal)
+    rows = conn.execute(
+        f"SELECT c.id FROM customers c WHERE (c.tenant_id = ? COLLATE NOCASE OR c.name = ? COLLATE NOCASE) AND {cond}",
+        (text.strip(), text.strip(), *params),
+    ).fetchall()
+    if not rows:
+        raise NotFound(f"no customer {text!r} (by tenant id or exact name) that you may see")
+    if len(rows) > 1:
+        raise NotFound(f"{text!r} names {len(rows)} customers; use the tenant id")
+    return get_customer(conn, principal, rows[0][0])
+
+
+# --------------------------------------------------------------------------- the customer list
+
+
+LIST_COLUMNS = [
+    "id", "tenant_id", "name", "domain", "market", "segment", "agents", "as_of", "sold", "assigned",
+    "deployment_pct", "usage_pct", "adjusted_pct", "over_100", "unexplained", "rec_codes", "renewal_due",
+    "prev_usage_pct", "products",
+]
+
+
+def customer_table(conn: sqlite3.Connection, principal: Principal, scope: str = "all", as_of: str | None = None) -> pd.DataFrame:
+    """One row per visible customer with its summary figures (the customer list).
+
+    Adds boolean columns ``low_adoption``, ``upsell``, ``right_size``,
+    ``high_support``, ``trend`` (``▲``/``▼``/``=``/``""``) and a lower-cased
+    ``search`` column (name, tenant id, domain) for the filter.
+    """
+    _require_view(conn, principal)
+    scope, as_of = _check_scope(scope), _as_of(conn, as_of)
+    cond, params = customer_scope_sql(principal)
+    sql = f"""
+    WITH {_SNAP}
+    SELECT c.id, c.tenant_id, c.name, c.domain, c.market, c.segment,
+        (SELECT group_concat(agent, '; ') FROM (SELECT agent FROM customer_agents WHERE customer_id = c.id ORDER BY agent)) AS agents,
+        f.as_of, f.sold, f.assigned, f.deployment_pct, f.usage_pct, f.adjusted_pct, f.over_100, f.unexplained,
+        f.rec_codes, f.renewal_due,
+        (SELECT p.usage_pct FROM fig_customer p WHERE p.customer_id = c.id AND p.scope = :scope
+            AND p.as_of < date(f.as_of, 'start of month') ORDER BY p.as_of DESC LIMIT 1) AS prev_usage_pct,
+        (SELECT ',' || group_concat(sku, ',') || ',' FROM fig_product fp WHERE fp.customer_id = c.id
+            AND fp.as_of = f.as_of AND fp.scope = :scope AND (fp.sold > 0 OR fp.assigned > 0)) AS products
+    FROM customers c
+    LEFT JOIN snap ON snap.customer_id = c.id
+    LEFT JOIN fig_customer f ON f.customer_id = c.id AND f.as_of = snap.as_of AND f.scope = :scope
+    WHERE {cond.replace('?', ':agent')}
+    """
+    named = {"scope": scope, "as_of": as_of}
+    if params:
+        named["agent"] = params[0]
+    df = pd.DataFrame(conn.execute(sql, named).fetchall(), columns=LIST_COLUMNS)
+    for col in ("sold", "assigned", "over_100", "unexplained", "renewal_due"):
+        df[col] = df[col].fillna(0).astype("int64")
+    for col in ("deployment_pct", "usage_pct", "adjusted_pct", "prev_usage_pct"):
+        df[col] = df[col].astype("float64")
+    for col in ("agents", "rec_codes", "products", "as_of"):
+        df[col] = df[col].fillna("")
+    codes = df.rec_codes
+    df["low_adoption"] = codes.str.contains(",low_adoption,", regex=False)
+    df["upsell"] = codes.str.contains(",upsell,", regex=False)
+    df["right_size"] = codes.str.contains(",right_size,", regex=False)
+    df["high_support"] = codes.str.contains(",high_support_volume,", regex=False)
+    delta = df.usage_pct - df.prev_usage_pct
+    df["trend"] = ""
+    df.loc[delta > TREND_DEADBAND, "trend"] = "▲"
+    df.loc[delta < -TREND_DEADBAND, "trend"] = "▼"
+    df.loc[delta.abs() <= TREND_DEADBAND, "trend"] = "="
+    df["search"] = (df.name + "\t" + df.tenant_id + "\t" + df.domain).str.lower()
+    return df.sort_values("name", key=lambda s: s.str.lower(), kind="stable").reset_index(drop=True)
+
+
+def filter_customers(
+    df: pd.DataFrame,
+    query: str = "",
+    *,
+    low_adoption: bool = False,
+    upsell: bool = False,
+    over_100: bool = False,
+    renewal_due: bool = False,
+    right_size: bool = False,
+    product: str | None = None,
+    agent: str | None = None,
+    market: str | None = None,
+    segment: str | None = None,
+) -> pd.DataFrame:
+    """Vectorised filters over :func:`customer_table`'s frame (no database)."""
+    mask = pd.Series(True, index=df.index)
+    q = query.strip().lower()
+    if q:
+        mask &= df.search.str.contains(q, regex=False)
+    if low_adoption:
+        mask &= df.low_adoption
+    if upsell:
+        mask &= df.upsell
+    if right_size:
+        mask &= df.right_size
+    if over_100:
+        mask &= df.over_100.astype(bool)
+    if renewal_due:
+        mask &= df.renewal_due > 0
+    if product:
+        mask &= df.products.str.contains(f",{product},", regex=False)
+    if agent:
+        mask &= ("; " + df.agents + ";").str.contains(f"; {agent};", regex=False)
+    if market:
+        mask &= df.market == market
+    if segment:
+        mask &= df.segment == segment
+    return df[mask]
+
+
+# --------------------------------------------------------------------------- one customer
+
+
+def customer_figures(
+    conn: sqlite3.Connection, principal: Principal, customer_id: int, scope: str = "all", as_of: str | None = None
+) -> CustomerFigures:
+    customer = get_customer(conn, principal, customer_id)
+    scope, as_of = _check_scope(scope), _as_of(conn, as_of)
+    row = conn.execute(
+        "SELECT * FROM fig_customer WHERE customer_id = ? AND scope = ? AND as_of <= ? ORDER BY as_of DESC LIMIT 1",
+        (customer_id, scope, as_of),
+    ).fetchone()
+    if row is None:
+        return CustomerFigures(customer, scope, None, None)
+    snap = row["as_of"]
+    figures = CustomerFigures(
+        customer, scope, snap, row["source"], row["sold"], row["assigned"], row["entitled"], row["active"],
+        row["deployment_pct"], row["usage_pct"], row["adjusted_pct"], bool(row["over_100"]),
+        bool(row["unexplained"]), row["renewal_due"],
+    )
+    subs: dict[str, list[dict]] = {}
+    channel_sql = "" if scope == "all" else " AND channel = 'partner'"
+    for r in conn.execute(
+        "SELECT sku, status, is_trial, channel, SUM(quantity) FROM subscriptions WHERE customer_id = ?"
+        f"{channel_sql} GROUP BY sku, status, is_trial, channel ORDER BY sku, status", (customer_id,),
+    ):
+        subs.setdefault(r[0], []).append(
+            {"status": r[1], "is_trial": bool(r[2]), "channel": r[3], "quantity": r[4]}
+        )
+    for r in conn.execute(
+        "SELECT f.sku, COALESCE(p.name, f.sku), f.sold, f.assigned FROM fig_product f "
+        "LEFT JOIN products p ON p.sku = f.sku WHERE f.customer_id = ? AND f.as_of = ? AND f.scope = ? "
+        "ORDER BY f.sold DESC, f.sku", (customer_id, snap, scope),
+    ):
+        figures.products.append(ProductFigure(r[0], r[1], r[2], r[3], pct(r[3], r[2]), subs.get(r[0], [])))
+    for r in conn.execute(
+        "SELECT workload, entitled, active, active_entitled, explanations FROM fig_workload "
+        "WHERE customer_id = ? AND as_of = ? AND scope = ? ORDER BY workload", (customer_id, snap, scope),
+    ):
+        explanations = [dict(e, text=describe_explanation(e)) for e in json.loads(r[4])]
+        figures.workloads.append(WorkloadFigure(
+            r[0], workload_name(r[0]), r[1], r[2], r[3], pct(r[2], r[1]), pct(r[3], r[1]), explanations,
+        ))
+    figures.workloads.sort(key=lambda w: (w.workload.startswith("dyn_"), w.name))
+    figures.recommendations = [dict(rec, **RECOMMENDATIONS[rec["code"]]) for rec in json.loads(row["recommendations"])]
+    return figures
+
+
+@dataclass
+class TrendPoint:
+    as_of: str
+    deployment_pct: float | None
+    usage_pct: float | None
+    adjusted_pct: float | None
+
+
+def customer_trend(
+    conn: sqlite3.Connection, principal: Principal, customer_id: int, scope: str = "all",
+    as_of: str | None = None, months: int = 12,
+) -> list[TrendPoint]:
+    """The last snapshot of each month, for the ``months`` months up to ``as_of``."""
+    get_customer(conn, principal, customer_id)
+    scope, as_of = _check_scope(scope), _as_of(conn, as_of)
+    rows = conn.execute(
+        """SELECT as_of, deployment_pct, usage_pct, adjusted_pct FROM fig_customer f
+           WHERE customer_id = ? AND scope = ? AND as_of <= ? AND as_of = (
+               SELECT MAX(as_of) FROM fig_customer g WHERE g.customer_id = f.customer_id AND g.scope = f.scope
+               AND substr(g.as_of, 1, 7) = substr(f.as_of, 1, 7) AND g.as_of <= ?)
+           ORDER BY as_of DESC LIMIT ?""",
+        (customer_id, scope, as_of, as_of, months),
+    ).fetchall()
+    return [TrendPoint(*r) for r in reversed(rows)]
+
+
+@dataclass
+class SubscriptionRow:
+    ext_id: str
+    sku: str
+    name: str
+    offer_name: str
+    quantity: int
+    status: str
+    is_trial: bool
+    billing_cycle: str
+    start_date: str | None
+    commitment_end: str | None
+    auto_renew: bool
+    renewal_due: bool
+
+
+def own_subscriptions(
+    conn: sqlite3.Connection, principal: Principal, customer_id: int, as_of: str | None = None
+) -> list[SubscriptionRow]:
+    """This partner's own subscriptions for one customer (the subscriptions view)."""
+    get_customer(conn, principal, customer_id)
+    as_of = _as_of(conn, as_of)
+    days = int(settings_store.get(conn, "renewal_window_days"))
+    end = add_days(as_of, days) if as_of != "9999-12-31" else as_of
+    rows = conn.execute(
+        "SELECT s.ext_id, s.sku, COALESCE(p.name, s.sku), s.offer_name, s.quantity, s.status, s.is_trial, "
+        "s.billing_cycle, s.start_date, s.commitment_end, s.auto_renew FROM subscriptions s "
+        "LEFT JOIN products p ON p.sku = s.sku WHERE s.customer_id = ? AND s.channel = 'partner' "
+        "ORDER BY s.commitment_end IS NULL, s.commitment_end, s.sku", (customer_id,),
+    )
+    return [
+        SubscriptionRow(
+            r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8], r[9], bool(r[10]),
+            r[5] == "active" and r[9] is not None and as_of <= r[9] <= end,
+        )
+        for r in rows
+    ]
+
+
+# --------------------------------------------------------------------------- the portfolio
+
+
+@dataclass
+class Portfolio:
+    as_of: str | None
+    scope: str
+    totals: dict
+    bands: dict[str, int]
+    by_product: list[dict]
+    by_workload: list[dict]
+    by_agent: list[dict]
+    lowest_adopters: list[dict]
+    upsell_candidates: list[dict]
+    right_size_candidates: list[dict]
+    renewals: list[dict]
+    trend: list[dict]
+
+
+def _snapshot_pairs(table: pd.DataFrame) -> list[tuple[int, str]]:
+    t = table[table.as_of != ""]
+    return list(zip(t.id.astype(int), t.as_of))
+
+
+def portfolio(
+    conn: sqlite3.Connection, principal: Principal, scope: str = "all", as_of: str | None = None,
+    *, table: pd.DataFrame | None = None, top: int = 10,
+) -> Portfolio:
+    """Portfolio figures over the visible customers (or over ``table``, a
+    filtered :func:`customer_table` frame)."""
+    scope, as_of = _check_scope(scope), _as_of(conn, as_of)
+    if table is None:
+        table = customer_table(conn, principal, scope, as_of)
+    else:
+        _require_view(conn, principal)
+    t = table
+    totals = {
+        "customers": int(len(t)),
+        "sold": int(t.sold.sum()),
+        "assigned": int(t.assigned.sum()),
+    }
+    agg = _sum_snapshots(conn, t, scope)
+    totals.update(agg["totals"])
+    totals["deployment_pct"] = pct(totals["assigned"], totals["sold"])
+    totals.update({
+        "low_adoption": int(t.low_adoption.sum()),
+        "upsell": int(t.upsell.sum()),
+        "right_size": int(t.right_size.sum()),
+        "high_support_volume": int(t.high_support.sum()),
+        "over_100": int(t.over_100.sum()),
+        "unexplained": int(t.unexplained.sum()),
+        "renewals_due": int((t.renewal_due > 0).sum()),
+    })
+    bands = {b: 0 for b in USAGE_BANDS}
+    bands["n/a"] = 0
+    for value in t.usage_pct:
+        bands[usage_band(None if pd.isna(value) else value) or "n/a"] += 1
+
+    by_agent = []
+    exploded = t.assign(agent=t.agents.str.split("; ")).explode("agent")
+    exploded["agent"] = exploded.agent.replace("", "(none)").fillna("(none)")
+    core = agg["core_by_customer"]
+    for agent, grp in exploded.groupby("agent", sort=True):
+        c = core[core.index.isin(grp.id)]
+        by_agent.append({
+            "agent": agent, "customers": int(len(grp)), "sold": int(grp.sold.sum()),
+            "assigned": int(grp.assigned.sum()), "deployment_pct": pct(grp.assigned.sum(), grp.sold.sum()),
+            "usage_pct": pct(c.active.sum(), c.entitled.sum()),
+            "low_adoption": int(grp.low_adoption.sum()), "upsell": int(grp.upsell.sum()),
+        })
+
+    def rows(frame: pd.DataFrame) -> list[dict]:
+        return [
+            {"id": int(r.id), "tenant_id": r.tenant_id, "name": r.name, "agents": r.agents,
+             "sold": int(r.sold), "assigned": int(r.assigned), "deployment_pct": _nan(r.deployment_pct),
+             "usage_pct": _nan(r.usage_pct), "adjusted_pct": _nan(r.adjusted_pct)}
+            for r in frame.itertuples(index=False)
+        ]
+
+    with_usage = t[t.usage_pct.notna()]
+    lowest = with_usage.sort_values(["usage_pct", "name"]).head(top)
+    upsell = t[t.upsell].sort_values(["adjusted_pct", "usage_pct"], ascending=False).head(top)
+    right = t[t.right_size].assign(unassigned=t.sold - t.assigned).sort_values("unassigned", ascending=False).head(top)
+    return Portfolio(
+        as_of=as_of if as_of != "9999-12-31" else None, scope=scope, totals=totals, bands=bands,
+        by_product=agg["by_product"], by_workload=agg["by_workload"], by_agent=by_agent,
+        lowest_adopters=rows(lowest), upsell_candidates=rows(upsell), right_size_candidates=rows(right),
+        renewals=_renewals(conn, t, as_of), trend=_portfolio_trend(conn, t, scope, as_of),
+    )
+
+
+def _nan(value):
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _pairs_table(conn: sqlite3.Connection, t: pd.DataFrame) -> None:
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _snap(customer_id INTEGER, as_of TEXT)")
+    conn.execute("DELETE FROM _snap")
+    conn.executemany("INSERT INTO _snap VALUES (?, ?)", _snapshot_pairs(t))
+
+
+def _sum_snapshots(conn: sqlite3.Connection, t: pd.DataFrame, scope: str) -> dict:
+    """Workload and product sums over the given customers' snapshots."""
+    from adopt_tui.catalogue import CORE_WORKLOADS
+
+    _pairs_table(conn, t)
+    wl = pd.DataFrame(conn.execute(
+        "SELECT f.customer_id, f.workload, f.entitled, f.active, f.active_entitled FROM fig_workload f "
+        "JOIN _snap s ON s.customer_id = f.customer_id AND s.as_of = f.as_of WHERE f.scope = ?", (scope,),
+    ).fetchall(), columns=["customer_id", "workload", "entitled", "active", "active_entitled"])
+    pr = pd.DataFrame(conn.execute(
+        "SELECT f.customer_id, f.sku, COALESCE(p.name, f.sku), f.sold, f.assigned FROM fig_product f "
+        "JOIN _snap s ON s.customer_id = f.customer_id AND s.as_of = f.as_of LEFT JOIN products p ON p.sku = f.sku "
+        "WHERE f.scope = ?", (scope,),
+    ).fetchall(), columns=["customer_id", "sku", "name", "sold", "assigned"])
+    core = wl[wl.workload.isin(CORE_WORKLOADS)]
+    core_by_customer = core.groupby("customer_id")[["entitled", "active"]].sum()
+    ae_known = core.active_entitled.notna()
+    totals = {
+        "entitled": int(core.entitled.sum()), "active": int(core.active.sum()),
+    }
+    totals["usage_pct"] = pct(totals["active"], totals["entitled"])
+    known = core[ae_known]
+    totals["adjusted_usage_pct"] = pct(known.active_entitled.sum(), known.entitled.sum()) if len(known) else None
+    by_workload = []
+    for w, grp in wl.groupby("workload"):
+        k = grp[grp.active_entitled.notna()]
+        by_workload.append({
+            "workload": w, "name": workload_name(w), "customers": int(grp.customer_id.nunique()),
+            "entitled": int(grp.entitled.sum()), "active": int(grp.active.sum()),
+            "usage_pct": pct(grp.active.sum(), grp.entitled.sum()),
+            "adjusted_usage_pct": pct(k.active_entitled.sum(), k.entitled.sum()) if len(k) else None,
+        })
+    by_workload.sort(key=lambda r: (r["workload"].startswith("dyn_"), -r["entitled"]))
+    by_product = []
+    for (sku, name), grp in pr.groupby(["sku", "name"]):
+        by_product.append({
+            "sku": sku, "name": name, "customers": int(grp.customer_id.nunique()),
+            "sold": int(grp.sold.sum()), "assigned": int(grp.assigned.sum()),
+            "deployment_pct": pct(grp.assigned.sum(), grp.sold.sum()),
+        })
+    by_product.sort(key=lambda r: -r["sold"])
+    return {"totals": totals, "by_workload": by_workload, "by_product": by_product,
+            "core_by_customer": core_by_customer}
+
+
+def _renewals(conn: sqlite3.Connection, t: pd.DataFrame, as_of: str) -> list[dict]:
+    if as_of == "9999-12-31" or t.empty:
+        return []
+    days = int(settings_store.get(conn, "renewal_window_days"))
+    _pairs_table(conn, t.assign(as_of=as_of))
+    rows = conn.execute(
+        "SELECT c.id, c.tenant_id, c.name, s.sku, COALESCE(p.name, s.sku), s.quantity, s.commitment_end, s.auto_renew "
+        "FROM subscriptions s JOIN _snap x ON x.customer_id = s.customer_id JOIN customers c ON c.id = s.customer_id "
+        "LEFT JOIN products p ON p.sku = s.sku WHERE s.channel = 'partner' AND s.status = 'active' "
+        "AND s.commitment_end BETWEEN ? AND ? ORDER BY s.commitment_end, c.name",
+        (as_of, add_days(as_of, days)),
+    )
+    return [
+        {"id": r[0], "tenant_id": r[1], "name": r[2], "sku": r[3], "product": r[4], "quantity": r[5],
+         "commitment_end": r[6], "auto_renew": bool(r[7])}
+        for r in rows
+    ]
+
+
+def _portfolio_trend(conn: sqlite3.Connection, t: pd.DataFrame, scope: str, as_of: str, months: int = 12) -> list[dict]:
+    """Per month: sums over each visible customer's last snapshot in that month."""
+    if t.empty:
+        return []
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _ids(id INTEGER PRIMARY KEY)")
+    conn.execute("DELETE FROM _ids")
+    conn.executemany("INSERT INTO _ids VALUES (?)", ((int(i),) for i in t.id))
+    rows = conn.execute(
+        """WITH last AS (
+               SELECT f.customer_id, substr(f.as_of, 1, 7) AS month, MAX(f.as_of) AS as_of
+               FROM fig_customer f JOIN _ids i ON i.id = f.customer_id
+               WHERE f.scope = ? AND f.as_of <= ? GROUP BY f.customer_id, month)
+           SELECT l.month, MAX(l.as_of), COUNT(*), SUM(f.sold), SUM(f.assigned), SUM(f.entitled), SUM(f.active),
+                  SUM(f.active_entitled), SUM(CASE WHEN f.active_entitled IS NULL THEN 0 ELSE f.entitled END)
+           FROM last l JOIN fig_customer f ON f.customer_id = l.customer_id AND f.as_of = l.as_of AND f.scope = ?
+           GROUP BY l.month ORDER BY l.month DESC LIMIT ?""",
+        (scope, as_of, scope, months),
+    ).fetchall()
+    return [
+        {"month": r[0], "as_of": r[1], "customers": r[2], "sold": r[3], "assigned": r[4],
+         "deployment_pct": pct(r[4], r[3]), "usage_pct": pct(r[6], r[5]),
+         "adjusted_usage_pct": pct(r[7], r[8]) if r[8] else None}
+        for r in reversed(rows)
+    ]
+
+
+# --------------------------------------------------------------------------- the JSON document
+
+
+def metrics_document(
+    conn: sqlite3.Connection, principal: Principal, scope: str = "all", as_of: str | None = None,
+    customer_ids: list[int] | None = None,
+) -> dict:
+    """The ``adopt-tui metrics --format json`` contract (README): as_of, scope,
+    customers, portfolio. Percentages rounded to one decimal, or None."""
+    scope, as_of = _check_scope(scope), _as_of(conn, as_of)
+    table = customer_table(conn, principal, scope, as_of)
+    if customer_ids is not None:
+        table = table[table.id.isin(customer_ids)]
+    _pairs_table(conn, table)
+    products: dict[int, list] = {}
+    for cid, sku, name, sold, assigned in conn.execute(
+        "SELECT f.customer_id, f.sku, COALESCE(p.name, f.sku), f.sold, f.assigned FROM fig_product f "
+        "JOIN _snap s ON s.customer_id = f.customer_id AND s.as_of = f.as_of LEFT JOIN products p ON p.sku = f.sku "
+        "WHERE f.scope = ? ORDER BY f.customer_id, f.sold DESC, f.sku", (scope,),
+    ):
+        products.setdefault(cid, []).append({
+            "sku": sku, "name": name, "sold": sold, "assigned": assigned,
+            "deployment_pct": round1(pct(assigned, sold)),
+        })
+    workloads: dict[int, list] = {}
+    for cid, w, ent, act, ae, expl in conn.execute(
+        "SELECT f.customer_id, f.workload, f.entitled, f.active, f.active_entitled, f.explanations FROM fig_workload f "
+        "JOIN _snap s ON s.customer_id = f.customer_id AND s.as_of = f.as_of WHERE f.scope = ? "
+        "ORDER BY f.customer_id, f.workload", (scope,),
+    ):
+        workloads.setdefault(cid, []).append({
+            "workload": w, "entitled": ent, "active": act,
+            "usage_pct": round1(pct(act, ent)), "adjusted_usage_pct": round1(pct(ae, ent)),
+            "explanations": json.loads(expl),
+        })
+    recs = dict(conn.execute(
+        "SELECT f.customer_id, f.recommendations FROM fig_customer f JOIN _snap s "
+        "ON s.customer_id = f.customer_id AND s.as_of = f.as_of WHERE f.scope = ?", (scope,),
+    ).fetchall())
+    customers = [
+        {
+            "tenant_id": r.tenant_id, "name": r.name,
+            "sales_agents": [a for a in r.agents.split("; ") if a],
+            "as_of": r.as_of or None,
+            "products": products.get(r.id, []),
+            "workloads": workloads.get(r.id, []),
+            "recommendations": [
+                {"code": x["code"], "reason": x["reason"]} for x in json.loads(recs.get(r.id) or "[]")
+            ],
+        }
+        for r in table.itertuples(index=False)
+    ]
+    p = portfolio(conn, principal, scope, as_of, table=table)
+    tot = p.totals
+    return {
+        "as_of": p.as_of,
+        "scope": scope,
+        "customers": customers,
+        "portfolio": {
+            "customers": tot["customers"], "sold": tot["sold"], "assigned": tot["assigned"],
+            "deployment_pct": round1(tot["deployment_pct"]), "entitled": tot["entitled"], "active": tot["active"],
+            "usage_pct": round1(tot["usage_pct"]), "adjusted_usage_pct": round1(tot["adjusted_usage_pct"]),
+            "low_adoption": tot["low_adoption"], "upsell": tot["upsell"], "right_size": tot["right_size"],
+            "high_support_volume": tot["high_support_volume"], "over_100": tot["over_100"],
+            "renewals_due": tot["renewals_due"], "bands": p.bands,
+        },
+    }

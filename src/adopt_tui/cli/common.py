@@ -68,7 +68,10 @@ def read_secret_line(prompt: str) -> str:
     return line.rstrip("\r\n")
 
 
-def login(args: argparse.Namespace, conn: sqlite3.Connection, *, stdin_is_for_login: bool | None = None):
+def login(
+    args: argparse.Namespace, conn: sqlite3.Connection, *, stdin_is_for_login: bool | None = None,
+    allow_must_change: bool = False,
+):
     """Sign in from ``--user`` and $ADOPT_TUI_PASSWORD / ``--password-stdin`` / a prompt.
 
     Returns the Principal; raises LoginFailed (exit code EXIT_LOGIN) otherwise.
@@ -89,6 +92,18 @@ def login(args: argparse.Namespace, conn: sqlite3.Connection, *, stdin_is_for_lo
             password = sys.stdin.readline().rstrip("\r\n")
         elif sys.stdin.isatty():
             password = getpass.getpass(f"Password for {user}: ")
+        elif stdin_is_for_login is False:
+            raise LoginFailed(
+                f"no password for {user}: standard input carries the new password (--password-stdin), "
+                f"so set ${PASSWORD_ENV} or run from a terminal to be prompted"
+            )
         else:
-            raise LoginFailed(f"no password: use --password-stdin, ${PASSWORD_ENV} or a terminal prompt")
-    return core_login(conn, user, password)
+            raise LoginFailed(f"no password for {user}: use --password-stdin, ${PASSWORD_ENV} or a terminal prompt")
+    principal = core_login(conn, user, password)
+    if principal.must_change_password and not allow_must_change:
+        from adopt_tui.errors import PermissionDenied
+
+        raise PermissionDenied(
+            f"{user!r} must change its password before doing anything else: run 'adopt-tui passwd --user {user}'."
+        )
+    return principal

@@ -1,0 +1,410 @@
+"""The exported row sets: columns and rows, read with SQL from the figures.
+
+Each builder returns a :class:`RowSet`: its columns (name, type, width) and
+an iterator of row batches (lists of tuples, one value per column). Values are
+raw: percentages exact on a 0-100 scale (or None: not available), text
+unsanitised; the writers round, scale and neutralise (see writers.py).
+
+Deployment and usage rows come from one SQL statement each over
+``fig_product`` / ``fig_workload`` joined to every visible customer's snapshot
+(its latest figures on or before the as-of date), like
+:func:`adopt_tui.metrics.read.metrics_document`, so 100,000+ rows stream in
+batches without per-customer queries.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+import pandas as pd
+
+from adopt_tui.auth.permissions import Principal, customer_scope_sql
+from adopt_tui.catalogue import WORKLOADS, workload_name
+from adopt_tui.metrics import read
+from adopt_tui.metrics.rules import USAGE_BANDS, window_start
+
+BATCH_ROWS = 5000
+
+TEXT, INT, PCT, BOOL, MIXED = "text", "int", "pct", "bool", "mixed"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str   # text | int | pct | bool | mixed (per value: int, float, Percent, text)
+    width: int  # XLSX column width in characters
+
+
+class Percent(float):
+    """A percentage (0-100 scale) in a MIXED column (the portfolio's value column)."""
+
+
+@dataclass
+class RowSet:
+    kind: str
+    sheet: str
+    columns: list[Column]
+    total: int                            # number of rows (for progress)
+    batches: Iterable[list[tuple]]
+
+
+DEPLOYMENT_COLUMNS = [
+    Column("customerTenantId", TEXT, 38),
+    Column("customerName", TEXT, 32),
+    Column("productName", TEXT, 36),
+    Column("sku", TEXT, 26),
+    Column("licensesSold", INT, 13),
+    Column("licensesDeployed", INT, 17),
+    Column("deploymentPercent", PCT, 19),
+    Column("scope", TEXT, 7),
+    Column("asOf", TEXT, 11),
+]
+
+USAGE_COLUMNS = [
+    Column("customerTenantId", TEXT, 38),
+    Column("customerName", TEXT, 32),
+    Column("workloadName", TEXT, 30),
+    Column("workloadCode", TEXT, 22),
+    Column("licensesQualified", INT, 18),
+    Column("licensesActive", INT, 15),
+    Column("usagePercent", PCT, 14),
+    Column("adjustedUsagePercent", PCT, 22),
+    Column("explanationCodes", TEXT, 40),
+    Column("recommendationCodes", TEXT, 40),
+    Column("scope", TEXT, 7),
+    Column("asOf", TEXT, 11),
+]
+
+PORTFOLIO_COLUMNS = [
+    Column("metric", TEXT, 30),
+    Column("value", MIXED, 12),
+    Column("scope", TEXT, 7),
+    Column("asOf", TEXT, 11),
+]
+
+# metric name in the export -> key of metrics_document()["portfolio"]
+PORTFOLIO_METRICS = [
+    ("customers", "customers"),
+    ("licensesSold", "sold"),
+    ("licensesDeployed", "assigned"),
+    ("deploymentPercent", "deployment_pct"),
+    ("licensesQualified", "entitled"),
+    ("licensesActive", "active"),
+    ("usagePercent", "usage_pct"),
+    ("adjustedUsagePercent", "adjusted_usage_pct"),
+    ("customersLowAdoption", "low_adoption"),
+    ("customersUpsell", "upsell"),
+    ("customersRightSize", "right_size"),
+    ("customersHighSupportVolume", "high_support_volume"),
+    ("customersOver100", "over_100"),
+    ("customersRenewalsDue", "renewals_due"),
+]
+PORTFOLIO_PCT = {"deployment_pct", "usage_pct", "adjusted_usage_pct"}
+BAND_KEYS = (*USAGE_BANDS, "n/a")
+
+
+# --------------------------------------------------------------------------- shared SQL
+
+
+def _where(principal: Principal, customer_ids: list[int] | None) -> tuple[str, dict]:
+    cond, params = customer_scope_sql(principal)
+    named: dict = {}
+    where = cond.replace("?", ":agent")
+    if params:
+        named["agent"] = params[0]
+    if customer_ids is not None:
+        where += " AND c.id IN (SELECT value FROM json_each(:ids))"
+        named["ids"] = json.dumps([int(i) for i in customer_ids])
+    return where, named
+
+
+_SNAP = """snap AS (
+    SELECT customer_id, MAX(as_of) AS as_of FROM fig_customer
+    WHERE scope = :scope AND as_of <= :as_of GROUP BY customer_id
+)"""
+
+
+def _stream(conn: sqlite3.Connection, sql: str, params: dict) -> Iterator[list[tuple]]:
+    cur = conn.cursor()
+    cur.row_factory = None  # plain tuples, whatever the connection's factory
+    cur.execute(sql, params)
+    try:
+        while True:
+            batch = cur.fetchmany(BATCH_ROWS)
+            if not batch:
+                return
+            yield batch
+    finally:
+        cur.close()
+
+
+def _count(conn: sqlite3.Connection, from_where: str, params: dict) -> int:
+    return conn.execute(f"WITH {_SNAP} SELECT COUNT(*) {from_where}", params).fetchone()[0]
+
+
+# --------------------------------------------------------------------------- deployment
+
+
+def deployment_rows(
+    conn: sqlite3.Connection, principal: Principal, scope: str, as_of: str, customer_ids: list[int] | None
+) -> RowSet:
+    """One row per customer and product in the customer's snapshot."""
+    where, params = _where(principal, customer_ids)
+    params.update(scope=scope, as_of=as_of)
+    from_where = f"""FROM customers c
+        JOIN snap s ON s.customer_id = c.id
+        JOIN fig_product f ON f.customer_id = c.id AND f.as_of = s.as_of AND f.scope = :scope
+        WHERE {where}"""
+    sql = f"""WITH {_SNAP}
+        SELECT c.tenant_id, c.name, COALESCE(p.name, f.sku), f.sku, f.sold, f.assigned,
+               CASE WHEN f.sold = 0 THEN NULL ELSE 100.0 * f.assigned / f.sold END,
+               :scope, f.as_of
+        FROM customers c
+        JOIN snap s ON s.customer_id = c.id
+        JOIN fig_product f ON f.customer_id = c.id AND f.as_of = s.as_of AND f.scope = :scope
+        LEFT JOIN products p ON p.sku = f.sku
+        WHERE {where}
+        ORDER BY c.name COLLATE NOCASE, c.id, f.sold DESC, f.sku"""
+    return RowSet("deployment", "Deployment", DEPLOYMENT_COLUMNS, _count(conn, from_where, params),
+                  _stream(conn, sql, params))
+
+
+# --------------------------------------------------------------------------- usage
+
+
+def usage_rows(
+    conn: sqlite3.Connection, principal: Principal, scope: str, as_of: str, customer_ids: list[int] | None
+) -> RowSet:
+    """One row per customer and workload in the customer's snapshot."""
+    where, params = _where(principal, customer_ids)
+    params.update(scope=scope, as_of=as_of)
+    from_where = f"""FROM customers c
+        JOIN snap s ON s.customer_id = c.id
+        JOIN fig_workload f ON f.customer_id = c.id AND f.as_of = s.as_of AND f.scope = :scope
+        WHERE {where}"""
+    names = ", ".join(f"({json.dumps(code)}, {json.dumps(name)})" for code, name in WORKLOADS.items())
+    sql = f"""WITH {_SNAP}, wn(code, name) AS (VALUES {names})
+        SELECT c.tenant_id, c.name, COALESCE(wn.name, f.workload), f.workload, f.entitled, f.active,
+               CASE WHEN f.entitled = 0 THEN NULL ELSE 100.0 * f.active / f.entitled END,
+               CASE WHEN f.entitled = 0 OR f.active_entitled IS NULL THEN NULL
+                    ELSE 100.0 * f.active_entitled / f.entitled END,
+               CASE WHEN f.explanations IN ('', '[]') THEN '' ELSE
+                   (SELECT group_concat(json_extract(e.value, '$.code'), ';') FROM json_each(f.explanations) e) END,
+               trim(replace(fc.rec_codes, ',', ';'), ';'),
+               :scope, f.as_of
+        FROM customers c
+        JOIN snap s ON s.customer_id = c.id
+        JOIN fig_workload f ON f.customer_id = c.id AND f.as_of = s.as_of AND f.scope = :scope
+        JOIN fig_customer fc ON fc.customer_id = c.id AND fc.as_of = s.as_of AND fc.scope = :scope
+        LEFT JOIN wn ON wn.code = f.workload
+        WHERE {where}
+        ORDER BY c.name COLLATE NOCASE, c.id, f.workload LIKE 'dyn\\_%' ESCAPE '\\', f.workload"""
+    return RowSet("usage", "Usage", USAGE_COLUMNS, _count(conn, from_where, params), _stream(conn, sql, params))
+
+
+# --------------------------------------------------------------------------- users of one customer
+
+
+def _workload_order(code: str) -> tuple[int, int, str]:
+    codes = list(WORKLOADS)
+    return (0, codes.index(code), code) if code in WORKLOADS else (1, 0, code)
+
+
+def users_frame(conn: sqlite3.Connection, customer_id: int, scope: str, snap: str) -> tuple[pd.DataFrame, list[str]]:
+    """Per user of one customer, as of ``snap``: upn, display_name, is_deleted,
+    and per workload code ``ent_<code>``, ``last_<code>``, ``act_<code>``.
+
+    The rules are those of :mod:`adopt_tui.metrics.compute` (so the columns
+    sum to the customer's fig_workload figures in the scope):
+    entitled = not deleted by ``snap``, holding in state ``entitled`` a SKU
+    that includes the workload through a counted subscription in scope
+    (active, not a trial; an assignment whose subscription is unknown is
+    attributed to the SKU); active = last activity within
+    ``[snap - 27 days, snap]`` in the report dated ``snap`` (all activity
+    counts; in the ``own`` scope, activity of a user whose license for the
+    workload comes only from other channels is left out).
+    """
+    from adopt_tui.metrics import compute
+
+    data = compute._load(conn, [customer_id])
+    sku_wl = compute._sku_workloads(conn)
+    users = conn.execute(
+        "SELECT id, upn, display_name, is_deleted, deleted_date FROM users WHERE customer_id = ? ORDER BY upn",
+        (customer_id,),
+    ).fetchall()
+    frame = pd.DataFrame([tuple(u) for u in users],
+                         columns=["user_id", "upn", "display_name", "is_deleted", "deleted_date"])
+    frame["deleted"] = (frame.is_deleted == 1) & (frame.deleted_date.isna() | (frame.deleted_date <= snap))
+    deleted = frame.set_index("user_id")["deleted"]
+
+    subs = data["subs"]
+    asg = data["asg"]
+    asg = asg[asg.assigned_date.isna() | (asg.assigned_date <= snap)]
+    subs_s = subs if scope == "all" else subs[subs.channel == "partner"]
+    subs_s = subs_s.assign(
+        counted=(subs_s.status == "active") & (subs_s.is_trial == 0),
+        trial=subs_s.is_trial == 1,
+        inactive=(subs_s.status != "active") & (subs_s.is_trial == 0),
+    )
+    flags = subs_s.groupby(["customer_id", "sku"]).agg(
+        has_counted=("counted", "any"), has_trial=("trial", "any"), has_inactive=("inactive", "any")
+    )
+    known_any = set(zip(subs.customer_id, subs.sku))
+    known = asg[asg.subscription_id.notna()].merge(
+        subs_s[["subscription_id", "counted", "trial"]], on="subscription_id", how="inner"
+    )
+    known["cls"] = "inactive"
+    known.loc[known.counted, "cls"] = "counted"
+    known.loc[known.trial, "cls"] = "trial"
+    unknown = asg[asg.subscription_id.isna()].merge(flags.reset_index(), on=["customer_id", "sku"], how="left")
+    unknown["cls"] = None
+    unknown.loc[unknown.has_inactive.eq(True), "cls"] = "inactive"
+    unknown.loc[unknown.has_trial.eq(True), "cls"] = "trial"
+    unknown.loc[unknown.has_counted.eq(True), "cls"] = "counted"
+    if scope == "all":
+        no_sub = [(c, s) not in known_any for c, s in zip(unknown.customer_id, unknown.sku)]
+        unknown.loc[pd.Series(no_sub, index=unknown.index, dtype=bool), "cls"] = "counted"
+    unknown = unknown[unknown.cls.notna()]
+    cols = ["user_id", "sku", "state", "cls"]
+    a = pd.concat([known[cols], unknown[cols]], ignore_index=True)
+    a["deleted"] = a.user_id.map(deleted).fillna(False).astype(bool)
+    uw = a.merge(sku_wl, on="sku", how="inner")
+    ent = uw[(uw.cls == "counted") & (uw.state == "entitled") & ~uw.deleted][["user_id", "workload"]].drop_duplicates()
+
+    act_all = data["act"]
+    report = act_all[act_all.report_date == snap]
+    act = report[
+        report.last_activity.notna() & (report.last_activity >= window_start(snap)) & (report.last_activity <= snap)
+    ][["user_id", "workload"]].drop_duplicates()
+    if scope == "own":
+        all_asg = data["asg"].merge(sku_wl, on="sku")[["user_id", "workload"]]
+        held_any = pd.MultiIndex.from_frame(all_asg.drop_duplicates())
+        held_scope = pd.MultiIndex.from_frame(uw[["user_id", "workload"]].drop_duplicates())
+        idx = pd.MultiIndex.from_frame(act)
+        act = act[idx.isin(held_scope) | ~idx.isin(held_any)]
+
+    fig_workloads = [r[0] for r in conn.execute(
+        "SELECT workload FROM fig_workload WHERE customer_id = ? AND as_of = ? AND scope = ?",
+        (customer_id, snap, scope),
+    )]
+    codes = sorted(
+        set(fig_workloads) | set(ent.workload) | set(report.workload) | set(sku_wl.workload[sku_wl.sku.isin(a.sku)]),
+        key=_workload_order,
+    )
+    last = report.pivot_table(index="user_id", columns="workload", values="last_activity", aggfunc="max") \
+        if len(report) else pd.DataFrame()
+    ent_set = set(zip(ent.user_id, ent.workload))
+    act_set = set(zip(act.user_id, act.workload))
+    for code in codes:
+        frame[f"ent_{code}"] = [(u, code) in ent_set for u in frame.user_id]
+        frame[f"act_{code}"] = [(u, code) in act_set for u in frame.user_id]
+        if code in getattr(last, "columns", ()):
+            col = frame.user_id.map(last[code])
+            frame[f"last_{code}"] = pd.Series([None if pd.isna(v) else str(v) for v in col], index=frame.index,
+                                              dtype=object)
+        else:
+            frame[f"last_{code}"] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    return frame, codes
+
+
+def customer_snapshot(conn: sqlite3.Connection, customer_id: int, scope: str, as_of: str) -> str | None:
+    row = conn.execute(
+        "SELECT MAX(as_of) FROM fig_customer WHERE customer_id = ? AND scope = ? AND as_of <= ?",
+        (customer_id, scope, as_of),
+    ).fetchone()
+    return row[0]
+
+
+def users_rows(frame: pd.DataFrame, codes: list[str], scope: str, snap: str) -> RowSet:
+    columns = [
+        Column("userPrincipalName", TEXT, 36),
+        Column("displayName", TEXT, 26),
+        Column("isDeleted", BOOL, 10),
+        Column("entitledWorkloads", TEXT, 40),
+    ]
+    for code in codes:
+        columns.append(Column(f"lastActivity_{code}", TEXT, max(13, len(code) + 14)))
+        columns.append(Column(f"active_{code}", BOOL, max(8, len(code) + 8)))
+    columns += [Column("scope", TEXT, 7), Column("asOf", TEXT, 11)]
+    rows = []
+    for rec in frame.to_dict("records"):
+        row = [rec["upn"], rec["display_name"], bool(rec["deleted"]),
+               ";".join(c for c in codes if rec[f"ent_{c}"])]
+        for code in codes:
+            row.append(rec[f"last_{code}"])
+            row.append(bool(rec[f"act_{code}"]))
+        row += [scope, snap]
+        rows.append(tuple(row))
+    batches = [rows[i:i + BATCH_ROWS] for i in range(0, len(rows), BATCH_ROWS)]
+    return RowSet("users", "Users", columns, len(rows), batches)
+
+
+def users_document(frame: pd.DataFrame, codes: list[str], customer, scope: str, snap: str) -> dict:
+    """The JSON for the users kind (documented in docs/export-columns.md)."""
+    return {
+        "as_of": snap,
+        "scope": scope,
+        "customer": {"tenant_id": customer.tenant_id, "name": customer.name},
+        "workloads": [{"workload": c, "name": workload_name(c)} for c in codes],
+        "users": [
+            {
+                "upn": rec["upn"],
+                "display_name": rec["display_name"],
+                "is_deleted": bool(rec["deleted"]),
+                "entitled_workloads": [c for c in codes if rec[f"ent_{c}"]],
+                "workloads": {
+                    c: {"last_activity": rec[f"last_{c}"], "active": bool(rec[f"act_{c}"])} for c in codes
+                },
+            }
+            for rec in frame.to_dict("records")
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- portfolio
+
+
+def portfolio_document(
+    conn: sqlite3.Connection, principal: Principal, scope: str, as_of: str, customer_ids: list[int] | None
+) -> dict:
+    """``{"as_of", "scope", "portfolio"}`` where ``portfolio`` is exactly
+    ``metrics_document(...)["portfolio"]`` (computed without the per-customer part)."""
+    from adopt_tui.metrics.rules import round1
+
+    table = read.customer_table(conn, principal, scope, as_of)
+    if customer_ids is not None:
+        table = table[table.id.isin(customer_ids)]
+    p = read.portfolio(conn, principal, scope, as_of, table=table)
+    tot = p.totals
+    return {
+        "as_of": p.as_of,
+        "scope": scope,
+        "portfolio": {
+            "customers": tot["customers"], "sold": tot["sold"], "assigned": tot["assigned"],
+            "deployment_pct": round1(tot["deployment_pct"]), "entitled": tot["entitled"], "active": tot["active"],
+            "usage_pct": round1(tot["usage_pct"]), "adjusted_usage_pct": round1(tot["adjusted_usage_pct"]),
+            "low_adoption": tot["low_adoption"], "upsell": tot["upsell"], "right_size": tot["right_size"],
+            "high_support_volume": tot["high_support_volume"], "over_100": tot["over_100"],
+            "renewals_due": tot["renewals_due"], "bands": p.bands,
+        },
+        "_exact": {k: tot[k] for k in PORTFOLIO_PCT},
+    }
+
+
+def portfolio_rows(doc: dict) -> RowSet:
+    """metric, value, scope, asOf: the totals, then one ``usageBand_<band>`` row per band."""
+    port, exact = doc["portfolio"], doc["_exact"]
+    scope, as_of = doc["scope"], doc["as_of"]
+    rows = []
+    for metric, key in PORTFOLIO_METRICS:
+        if key in PORTFOLIO_PCT:
+            value = None if exact[key] is None else Percent(exact[key])
+        else:
+            value = port[key]
+        rows.append((metric, value, scope, as_of))
+    for band in BAND_KEYS:
+        rows.append((f"usageBand_{band}", port["bands"].get(band, 0), scope, as_of))
+    return RowSet("portfolio", "Portfolio", PORTFOLIO_COLUMNS, len(rows), [rows])

@@ -33,7 +33,7 @@ longer holds.
 * Brisora Dental Group Ltd (GB) -- ``trial``.
   O365_BUSINESS_PREMIUM 15 seats; an SPE_E3 trial (25 seats, started
   2026-10-10) with 6 users who hold only the trial, all active.  Exchange:
-  entitled 15, active 20 -> 133 %; trial users 6.
+  entitled 15, active 21 -> 140 %; trial users 6.
 * Caldmere Woningbeheer (NL) -- ``yammer_overuse``.
   STANDARDPACK (E1, includes Yammer) 5 seats + EXCHANGESTANDARD (no Yammer)
   60 seats.  Yammer: entitled 5, active 40 -> 800 %.
@@ -461,7 +461,17 @@ class Demo:
 
     # -- history (aggregate rows for the nine older months) ----------------
     def make_history(self, c: Customer):
+        """Aggregate rows for the older months, following the customer's
+        story and anchored to the user-level figures of the first user-level
+        month, so that the trend line does not jump where the detail starts."""
         rng = self.rng
+        first = figures(self, c, USER_LEVEL[0])
+        t0 = month_index(USER_LEVEL[0])
+        rate = {}
+        for w, e in first["entitled"].items():
+            p0 = self.p_active(c, w, t0)
+            if e and p0 > 0:
+                rate[w] = min(MAX_P, first["active"].get(w, 0) / e) / p0
         for as_of in HISTORY:
             t = month_index(as_of)
             for scope in ("all", "own"):
@@ -479,7 +489,7 @@ class Demo:
                 for sku in sorted(sold):
                     c.history.append((as_of, scope, "product", sku, sold[sku], assigned[sku], "", ""))
                 for w in sorted(entitled):
-                    p = self.p_active(c, w, t) * (1 + rng.uniform(-0.03, 0.03))
+                    p = self.p_active(c, w, t) * rate.get(w, 1.0) * (1 + rng.uniform(-0.03, 0.03))
                     active = min(entitled[w], max(0, round(entitled[w] * p)))
                     c.history.append((as_of, scope, "workload", w, "", "", entitled[w], active))
 

@@ -119,7 +119,7 @@ def run_export(
         customer = read.get_customer(conn, principal, int(customer_id))  # NotFound when not visible
         ids: list[int] | None = [customer.id]
     elif kind == "users":
-        raise ExportError("the users export is for one customer: choose a customer")
+        raise ExportError("the users export is for one customer: choose one (on the command line: --customer)")
     else:
         ids = None if customer_ids is None else [int(i) for i in customer_ids]
 

@@ -252,10 +252,14 @@ def summarise(
     out = keys[k].drop_duplicates().set_index(k)
     p = products.groupby(k)[["sold", "assigned"]].sum()
     core = workloads[workloads.workload.isin(CORE_WORKLOADS)]
+    core = core.assign(ae_missing=core.active_entitled.isna())
     w = core.groupby(k).agg(
         entitled=("entitled", "sum"), active=("active", "sum"),
-        active_entitled=("active_entitled", lambda x: None if x.isna().any() else int(x.sum())),
+        active_entitled=("active_entitled", "sum"), ae_missing=("ae_missing", "any"),
     )
+    # adjusted figures exist only where every core workload has them (not for imported aggregates)
+    w["active_entitled"] = w.active_entitled.astype("float64").where(~w.ae_missing)
+    w = w.drop(columns="ae_missing")
     out = out.join(p).join(w)
     for col in ("sold", "assigned", "entitled", "active"):
         out[col] = out[col].fillna(0).astype("int64")

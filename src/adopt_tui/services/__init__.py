@@ -1,0 +1,1 @@
+"""Core operations that combine the store, metrics and auth. Never imports Textual."""

@@ -1,0 +1,507 @@
+"""The adopt-tui App: one factory (:func:`make_app`) for the command line and the tests.
+
+Database access
+    The app holds the database *path*, never a shared connection. Every worker
+    opens its own connection with ``with app.db() as conn:`` (``store.connect``
+    in the worker thread, closed when the block ends). sqlite connections are
+    per thread; opening one costs about a millisecond, and WAL plus the busy
+    timeout of ``store.connect`` let several workers read at once. The UI
+    thread never runs SQL.
+
+Navigation
+    A screen stack. After login the customer list is the base screen (home);
+    the customer insights, subscriptions, portfolio, help and the
+    administration screens are pushed on top of it. :meth:`AdoptApp.show` pops
+    back to a screen of the wanted kind when one is already open, so the
+    stack never grows without bound.
+
+Administration screens
+    :data:`ADMIN_SCREENS` lists them (users, audit, settings, import) with the
+    permission each needs and where its class lives ("module:Class"). An entry
+    whose module does not exist yet is simply not offered. To add one: write
+    the screen (a ``Screen`` subclass taking no arguments), make sure the path
+    in its entry is right. The command palette, the ``a`` key (administration
+    menu) and help then offer it to the roles that hold its permission.
+
+Scope
+    ``app.scope`` ('all' = all sources, 'own' = this partner's own licenses) is
+    a reactive shared by every screen; screens watch it with
+    ``self.watch(self.app, "scope", callback)`` and the status line shows it at
+    all times.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from rich.text import Text
+from textual import events, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.theme import BUILTIN_THEMES, Theme
+from textual.worker import Worker, WorkerState
+
+from adopt_tui.auth.permissions import Perm, Principal
+from adopt_tui.errors import AdoptError
+from adopt_tui.store import connect
+
+Clock = Callable[[], datetime]
+
+SCOPE_LABELS = {"all": "all sources", "own": "own licenses"}
+
+
+@dataclass(frozen=True)
+class AdminEntry:
+    """One administration screen: shown only to roles holding ``perm``."""
+
+    key: str  # a short id, also the palette's "Go to …" name
+    title: str
+    perm: Perm
+    target: str  # "package.module:ScreenClass"; the class takes no arguments
+    help: str = ""
+
+    def available(self) -> bool:
+        module = self.target.partition(":")[0]
+        try:
+            return importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            return False
+
+    def make(self) -> Screen:
+        module, _, name = self.target.partition(":")
+        return getattr(importlib.import_module(module), name)()
+
+
+ADMIN_SCREENS: list[AdminEntry] = [
+    AdminEntry("users", "Users", Perm.MANAGE_USERS, "adopt_tui.tui.screens.users:UsersScreen",
+               "accounts, roles, locks and customer assignments"),
+    AdminEntry("audit", "Audit log", Perm.VIEW_AUDIT, "adopt_tui.tui.screens.audit:AuditScreen",
+               "who did what, newest first"),
+    AdminEntry("settings", "Settings", Perm.EDIT_SETTINGS, "adopt_tui.tui.screens.settings:SettingsScreen",
+               "recommendation thresholds, lockout and idle-lock times"),
+    AdminEntry("import", "Import data", Perm.IMPORT, "adopt_tui.tui.screens.import_data:ImportScreen",
+               "load a partner-center export or a bundle"),
+]
+
+
+def _adopt_theme() -> Theme:
+    return Theme(
+        name="adopt",
+        primary="#3B7DD8",
+        secondary="#2F9E8F",
+        accent="#E0A030",
+        warning="#F0A020",
+        error="#E05050",
+        success="#4CAF50",
+        foreground="#E0E0E0",
+        background="#121417",
+        surface="#1B1E23",
+        panel="#252A31",
+        dark=True,
+    )
+
+
+def _ansi_theme() -> Theme:
+    base = BUILTIN_THEMES["ansi-dark"]
+    return Theme(
+        name="textual-ansi", ansi=True, dark=True, primary=base.primary, secondary=base.secondary,
+        warning=base.warning, error=base.error, success=base.success, accent=base.accent,
+        foreground=base.foreground, background=base.background, surface=base.surface,
+        panel=base.panel, boost=base.boost, variables=dict(base.variables),
+    )
+
+
+def default_theme(environ: dict | None = None) -> str:
+    """'textual-ansi' for NO_COLOR and plain 8/16-colour terminals, else 'adopt'.
+
+    ``ADOPT_TUI_THEME`` overrides. Over SSH we trust what the client's terminal
+    says (TERM, COLORTERM); we never set those ourselves.
+    """
+    env = os.environ if environ is None else environ
+    chosen = env.get("ADOPT_TUI_THEME")
+    if chosen:
+        return chosen
+    if "NO_COLOR" in env:
+        return "textual-ansi"
+    if env.get("COLORTERM", "").lower() in ("truecolor", "24bit"):
+        return "adopt"
+    term = env.get("TERM", "")
+    if "256" in term or "direct" in term or "truecolor" in term:
+        return "adopt"
+    return "textual-ansi"
+
+
+class WorkerFailures:
+    """Mixin for screens and modals: forwards worker failures to the one handler
+    (:meth:`AdoptApp.worker_failed`); Worker.StateChanged does not bubble."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.app.worker_failed(event.worker)
+
+
+class AdoptScreen(WorkerFailures, Screen):
+    """Base of adopt-tui's full screens."""
+
+
+class AdoptApp(App):
+    """adopt-tui. Build it with :func:`make_app`."""
+
+    TITLE = "adopt-tui"
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    COMMANDS = App.COMMANDS | {lambda: _commands_provider()}
+
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave adopt-tui", priority=True),
+        Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Keys of this screen and a glossary"),
+        Binding("o", "toggle_scope", "Scope", id="app.scope",
+                tooltip="Switch between all sources and this partner's own licenses"),
+        Binding("p", "portfolio", "Portfolio", id="app.portfolio", tooltip="Portfolio insights"),
+        Binding("a", "admin", "Admin", id="app.admin", tooltip="Administration screens"),
+        Binding("ctrl+l", "logout", "Log out", id="app.logout", tooltip="Log out", show=False),
+    ]
+
+    scope: reactive[str] = reactive("all")
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        demo_accounts: list[tuple[str, str, str]] | None = None,
+        clock: Clock | None = None,
+        idle_minutes: float | None = None,
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.demo_accounts = list(demo_accounts) if demo_accounts else None
+        self.clock: Clock = clock or (lambda: datetime.now(timezone.utc))
+        self.idle_minutes = idle_minutes
+        self.principal: Principal | None = None
+        self.as_of: str | None = None  # None: the latest as-of date
+        self.latest_as_of: str | None = None
+        self._idle = None
+        self._idle_timer = None
+        self.register_theme(_adopt_theme())
+        self.register_theme(_ansi_theme())
+        self.theme = theme or default_theme()
+
+    # ----------------------------------------------------------------- database
+
+    @contextmanager
+    def db(self) -> Iterator:
+        """A connection for the calling (worker) thread, closed afterwards."""
+        conn = connect(self.db_path, check_same_thread=True)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def on_mount(self) -> None:
+        from adopt_tui.tui.screens.login import LoginScreen
+
+        self.push_screen(LoginScreen(self.demo_accounts))
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def signed_in(self, principal: Principal, *, latest_as_of: str | None, idle_seconds: float | None) -> None:
+        """Called by the login screen once the core accepted the password."""
+        from adopt_tui.auth.session import IdleLock
+        from adopt_tui.tui.screens.customers import CustomerListScreen
+
+        self.principal = principal
+        self.latest_as_of = latest_as_of
+        self.as_of = None
+        self.scope = "all"
+        seconds = self.idle_minutes * 60 if self.idle_minutes is not None else idle_seconds
+        if seconds:
+            self._idle = IdleLock(seconds, clock=lambda: self.clock().timestamp())
+            self._idle_timer = self.set_interval(min(5.0, max(seconds / 4, 0.1)), self._check_idle)
+        self.switch_screen(CustomerListScreen())
+
+    def can(self, perm: Perm) -> bool:
+        return self.principal is not None and self.principal.can(perm)
+
+    @property
+    def user_label(self) -> str:
+        if self.principal is None:
+            return "not signed in"
+        return f"{self.principal.username} ({self.principal.role.label})"
+
+    # ----------------------------------------------------------------- idle lock
+
+    async def on_event(self, event: events.Event) -> None:
+        if self._idle is not None and isinstance(event, (events.Key, events.MouseDown)):
+            self._idle.touch()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        from adopt_tui.tui.screens.login import LockScreen
+
+        if self._idle is None or self.principal is None:
+            return
+        if self._idle.check() and not isinstance(self.screen, LockScreen):
+            self.push_screen(LockScreen(self.principal.username), callback=self._unlocked)
+            self._audit("idle_lock", f"no input for {self._idle.timeout / 60:g} minutes")
+
+    def _unlocked(self, principal: Principal | None) -> None:
+        if principal is None:  # the person chose to log out instead
+            self.action_logout()
+            return
+        self.principal = principal
+        if self._idle is not None:
+            self._idle.unlock()
+        self.refresh_bindings()
+
+    @work(thread=True, group="audit", exit_on_error=False)
+    def _audit(self, action: str, detail: str = "") -> None:
+        from adopt_tui.auth import audit
+
+        if self.principal is None:
+            return
+        with self.db() as conn:
+            audit.record(conn, self.principal.username, action, target=self.principal.username, detail=detail,
+                         time=self.clock().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"))
+
+    # ----------------------------------------------------------------- navigation
+
+    def show(self, kind: type[Screen], make: Callable[[], Screen]) -> None:
+        """Pop back to an open screen of ``kind``, or push a new one."""
+        for index, screen in enumerate(self.screen_stack):
+            if isinstance(screen, kind):
+                for _ in range(len(self.screen_stack) - 1 - index):
+                    self.pop_screen()
+                return
+        self.push_screen(make())
+
+    def home(self):
+        """The customer list (base screen after login), or None before login."""
+        from adopt_tui.tui.screens.customers import CustomerListScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, CustomerListScreen):
+                return screen
+        return None
+
+    def open_customer(self, customer_id: int, order: list[int] | None = None) -> None:
+        """Open one customer's insights. ``order``: ids for previous/next
+        (default: the customer list's current order)."""
+        from adopt_tui.tui.screens.customer import CustomerScreen
+
+        if order is None:
+            home = self.home()
+            order = home.current_ids() if home is not None else []
+        screen = self.screen
+        if isinstance(screen, CustomerScreen):
+            screen.show_customer(int(customer_id), order)
+            return
+        self.push_screen(CustomerScreen(int(customer_id), order))
+
+    def open_customer_list(self, filters: dict | None = None) -> None:
+        """Back to the customer list, with these quick filters (keys as in
+        ``metrics.read.filter_customers``: low_adoption, upsell, over_100,
+        renewal_due, right_size, product, agent, market, segment, query)."""
+        from adopt_tui.tui.screens.customers import CustomerListScreen
+
+        self.show(CustomerListScreen, CustomerListScreen)
+        home = self.home()
+        if home is not None and filters is not None:
+            home.set_filters(filters)
+
+    def toggle_scope(self) -> None:
+        self.scope = "own" if self.scope == "all" else "all"
+        self.notify(f"Scope: {SCOPE_LABELS[self.scope]}", timeout=2)
+
+    def open_subscriptions(self, customer_id: int) -> None:
+        from adopt_tui.tui.screens.subscriptions import SubscriptionsScreen
+
+        self.push_screen(SubscriptionsScreen(int(customer_id)))
+
+    def open_portfolio(self) -> None:
+        cls = portfolio_screen_class()
+        if cls is None:
+            self.notify("Portfolio insights are not available in this build.", severity="warning")
+            return
+        self.show(cls, lambda: cls(self.scope, self.as_of))
+
+    def open_export(self, customer_id: int | None = None, filtered_ids: list[int] | None = None) -> None:
+        cls = export_dialog_class()
+        if cls is None or not self.can(Perm.EXPORT):
+            self.notify("Export is not available.", severity="warning")
+            return
+        self.push_screen(cls(customer_id, filtered_ids, self.scope))
+
+    def admin_entries(self) -> list[AdminEntry]:
+        """The administration screens the signed-in role may open (and that exist)."""
+        return [e for e in ADMIN_SCREENS if self.can(e.perm) and e.available()]
+
+    def open_admin(self, key: str) -> None:
+        for entry in self.admin_entries():
+            if entry.key == key:
+                screen = entry.make()
+                self.show(type(screen), lambda: screen)
+                return
+        self.notify("That screen is not available to you.", severity="warning")
+
+    # ----------------------------------------------------------------- actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        signed_in = self.principal is not None and not self.principal.must_change_password
+        if action in ("toggle_scope", "logout"):
+            return signed_in
+        if action == "portfolio":
+            return signed_in and portfolio_screen_class() is not None
+        if action == "admin":
+            return signed_in and bool(self.admin_entries())
+        return True
+
+    def action_toggle_scope(self) -> None:
+        self.toggle_scope()
+
+    def action_portfolio(self) -> None:
+        self.open_portfolio()
+
+    def action_admin(self) -> None:
+        from adopt_tui.tui.screens.help import AdminMenu
+
+        entries = self.admin_entries()
+        if len(entries) == 1:
+            self.open_admin(entries[0].key)
+        elif entries:
+            self.push_screen(AdminMenu(entries), callback=lambda key: key and self.open_admin(key))
+
+    def action_help(self) -> None:
+        from adopt_tui.tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_logout(self) -> None:
+        from adopt_tui.tui.screens.login import LoginScreen
+
+        if self.principal is None:
+            return
+        self._audit("logout")
+        self.principal = None
+        self._idle = None
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+            self._idle_timer = None
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(LoginScreen(self.demo_accounts))
+        self.scope = "all"
+
+    # ----------------------------------------------------------------- errors
+
+    def worker_failed(self, worker: Worker) -> None:
+        """The one place a failed worker is reported (screens forward here)."""
+        error = worker.error
+        self.log.error(f"worker {worker.name!r} failed: {error!r}")
+        if isinstance(error, AdoptError):
+            message = str(error)
+        else:
+            message = (
+                f"Something went wrong while {describe_worker(worker)}: {type(error).__name__}: {error}\n\n"
+                "The screen stays as it was. If this repeats, tell your administrator."
+            )
+        from adopt_tui.tui.screens.error import ErrorDialog
+
+        self.push_screen(ErrorDialog("Could not finish", message))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.worker_failed(event.worker)
+
+    def show_error(self, title: str, message: str) -> None:
+        from adopt_tui.tui.screens.error import ErrorDialog
+
+        self.push_screen(ErrorDialog(title, message))
+
+    # ----------------------------------------------------------------- palette
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Theme, quit and keys from Textual; the rest comes from :mod:`commands`."""
+        yield SystemCommand("Theme", "Change the colours (try textual-ansi on a 16-colour terminal)",
+                            self.action_change_theme)
+        yield SystemCommand("Quit", "Leave adopt-tui", self.action_quit)
+        yield SystemCommand("Help", "Keys of this screen and the glossary", self.action_help)
+
+
+def describe_worker(worker: Worker) -> str:
+    return {
+        "customers": "loading the customer list",
+        "customer": "loading the customer",
+        "subscriptions": "loading the subscriptions",
+        "login": "signing in",
+    }.get(worker.group, f"running {worker.name or 'a task'}")
+
+
+def status_text(app: AdoptApp, counts: tuple[int, int] | None = None, as_of: str | None = None) -> Text:
+    parts = []
+    if counts is not None:
+        parts.append(f"{counts[0]:,} of {counts[1]:,} customers")
+    shown = as_of or app.as_of or app.latest_as_of
+    parts.append(f"as of {shown or '—'}")
+    parts.append(f"scope: {SCOPE_LABELS[app.scope]}")
+    parts.append(app.user_label)
+    return Text(" · ".join(parts))
+
+
+def _commands_provider():
+    from adopt_tui.tui.commands import AdoptCommands
+
+    return AdoptCommands
+
+
+def portfolio_screen_class():
+    """PortfolioScreen (another module's), or None while it does not exist."""
+    try:
+        from adopt_tui.tui.screens.portfolio import PortfolioScreen
+    except ImportError:
+        return None
+    return PortfolioScreen
+
+
+def export_dialog_class():
+    try:
+        from adopt_tui.tui.screens.export_dialog import ExportDialog
+    except ImportError:
+        return None
+    return ExportDialog
+
+
+def make_app(
+    db_path: str | Path,
+    *,
+    demo_accounts: list[tuple[str, str, str]] | None = None,
+    clock: Clock | None = None,
+    idle_minutes: float | None = None,
+    theme: str | None = None,
+) -> AdoptApp:
+    """The app for ``adopt-tui`` and for the tests.
+
+    ``demo_accounts``: ``[(username, role, password)]`` shown on the login
+    screen (``adopt-tui demo`` only). ``clock``: returns the current time (an
+    aware datetime) for login lockout and the idle lock; tests pass a fixed one.
+    ``idle_minutes``: overrides the ``idle_lock_minutes`` setting (0 or None
+    with no setting: no idle lock). ``theme``: a theme name (default: see
+    :func:`default_theme`).
+    """
+    return AdoptApp(db_path, demo_accounts=demo_accounts, clock=clock, idle_minutes=idle_minutes, theme=theme)

@@ -1,0 +1,332 @@
+"""Customer insights: one customer's figures, explanations, recommendations and trend."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
+
+from adopt_tui.auth.permissions import Perm
+from adopt_tui.metrics.rules import EXPLANATIONS
+from adopt_tui.tui import format as fmt
+from adopt_tui.tui.app import SCOPE_LABELS, AdoptScreen, export_dialog_class
+from adopt_tui.tui.messages import CustomerLoaded
+from adopt_tui.tui.widgets.figures import small_table, warn_style
+from adopt_tui.tui.widgets.status import StatusLine
+
+WIDE = 150  # from this width the insights use two columns
+
+STATUS_WORDS = {
+    "active": "active", "grace": "in grace period", "disabled": "disabled", "deprovisioned": "de-provisioned",
+    "suspended": "suspended", "expired": "expired", "cancelled": "cancelled",
+}
+CHANNEL_WORDS = {"partner": "ours", "other_partner": "other partner", "direct": "direct"}
+
+
+def describe_subscriptions(subs: list[dict]) -> str:
+    parts = []
+    for s in subs:
+        words = [f"{s['quantity']:,}", STATUS_WORDS.get(s["status"], s["status"])]
+        if s.get("is_trial"):
+            words.append("trial")
+        words.append(f"({CHANNEL_WORDS.get(s['channel'], s['channel'])})")
+        parts.append(" ".join(words))
+    return "; ".join(parts) or fmt.NA
+
+
+def trend_chart_class():
+    try:
+        from adopt_tui.tui.widgets.charts import TrendChart
+    except ImportError:
+        return None
+    return TrendChart
+
+
+class Sparklines(Static):
+    """A compact trend when the chart widget is not available."""
+
+    def __init__(self, labels: list[str], series: dict[str, list[float | None]], **kwargs) -> None:
+        text = Text()
+        if labels:
+            text.append(f"{labels[0]} … {labels[-1]}\n", style="dim")
+        for name, values in series.items():
+            last = next((v for v in reversed(values) if v is not None), None)
+            text.append(f"{name:<14} {fmt.sparkline(values)}  {fmt.pct(last, mark_over=True)}\n")
+        super().__init__(text, **kwargs)
+
+
+class CustomerScreen(AdoptScreen):
+    """Customer insights for one customer; [ and ] walk the customer list's order."""
+
+    CSS_PATH = "customer.tcss"
+    AUTO_FOCUS = "#insights"
+
+    BINDINGS = [
+        Binding("escape,q", "back", "Back", id="customer.back", tooltip="Back to the previous screen"),
+        Binding("left_square_bracket,b", "previous", "Prev", id="customer.previous",
+                tooltip="The previous customer in the list"),
+        Binding("right_square_bracket,n", "next", "Next", id="customer.next",
+                tooltip="The next customer in the list"),
+        Binding("s", "subscriptions", "Subscriptions", id="customer.subscriptions",
+                tooltip="This partner's own subscriptions for the customer"),
+        Binding("e", "export", "Export", id="customer.export", tooltip="Export this customer's figures"),
+    ]
+
+    def __init__(self, customer_id: int, order: list[int] | None = None) -> None:
+        super().__init__()
+        self.customer_id = int(customer_id)
+        self.order = list(order or [])
+        self.figures = None
+        self.trend: list = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="customer-title")
+        with VerticalScroll(id="insights"):
+            yield Vertical(id="content")
+        yield StatusLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "scope", lambda _scope: self.load(), init=False)
+        self.load()
+
+    def on_resize(self, event) -> None:
+        self.set_class(event.size.width >= WIDE, "-wide")
+
+    # ----------------------------------------------------------------- data
+
+    def show_customer(self, customer_id: int, order: list[int] | None = None) -> None:
+        self.customer_id = int(customer_id)
+        if order is not None:
+            self.order = list(order)
+        self.load()
+
+    def load(self) -> None:
+        self.query_one("#insights").loading = True
+        self.refresh_bindings()
+        self._load(self.customer_id, self.app.scope, self.app.as_of)
+
+    @work(thread=True, exclusive=True, group="customer", exit_on_error=False)
+    def _load(self, customer_id: int, scope: str, as_of: str | None) -> None:
+        from adopt_tui.metrics.read import customer_figures, customer_trend
+
+        with self.app.db() as conn:
+            figures = customer_figures(conn, self.app.principal, customer_id, scope, as_of)
+            trend = customer_trend(conn, self.app.principal, customer_id, scope, as_of)
+        if not get_current_worker().is_cancelled:
+            self.post_message(CustomerLoaded(customer_id, scope, figures, trend))
+
+    def on_customer_loaded(self, message: CustomerLoaded) -> None:
+        if message.customer_id != self.customer_id or message.scope != self.app.scope:
+            return
+        self.figures, self.trend = message.figures, message.trend
+        self._render_figures()
+        self.query_one("#insights").loading = False
+        self.refresh_bindings()
+
+    def on_worker_state_changed(self, event) -> None:
+        from textual.worker import WorkerState
+
+        if event.state == WorkerState.ERROR and event.worker.group == "customer":
+            self.query_one("#insights").loading = False
+        super().on_worker_state_changed(event)
+
+    # ----------------------------------------------------------------- drawing
+
+    def _render_figures(self) -> None:
+        f = self.figures
+        c = f.customer
+        position = ""
+        if self.customer_id in self.order:
+            position = f"  ({self.order.index(self.customer_id) + 1} of {len(self.order)})"
+        title = Text(c.name, style="bold")
+        title.append(position, style="dim")
+        self.query_one("#customer-title", Static).update(title)
+        self.query_one(StatusLine).set(as_of=f.as_of or "")
+
+        content = self.query_one("#content")
+        content.remove_children()
+        left, right = self._left(), self._right()
+        content.mount(Horizontal(Vertical(*left, id="col-left"), Vertical(*right, id="col-right"), id="cols"))
+        self.query_one("#insights").scroll_home(animate=False)
+
+    def _left(self) -> list[Widget]:
+        f = self.figures
+        c = f.customer
+        app = self.app
+        details = Text()
+        details.append("Tenant ", style="dim")
+        details.append(c.tenant_id)
+        details.append("  Domain ", style="dim")
+        details.append(c.domain or fmt.NA)
+        details.append("\nMarket ", style="dim")
+        details.append(c.market or fmt.NA)
+        details.append("  Segment ", style="dim")
+        details.append(c.segment or fmt.NA)
+        details.append("  Sales agent ", style="dim")
+        details.append(", ".join(c.agents) or fmt.NA)
+        details.append("\nAs of ", style="dim")
+        details.append(f.as_of or "no figures yet")
+        details.append("  Scope ", style="dim")
+        details.append(SCOPE_LABELS[f.scope])
+        out: list[Widget] = [Static(details, id="details")]
+
+        summary = Text()
+        summary.append("Sold ", style="dim")
+        summary.append(fmt.num(f.sold))
+        summary.append("  Assigned ", style="dim")
+        summary.append(fmt.num(f.assigned))
+        summary.append("  Deployment ", style="dim")
+        summary.append(fmt.pct(f.deployment_pct))
+        summary.append("\nEntitled ", style="dim")
+        summary.append(fmt.num(f.entitled))
+        summary.append("  Active ", style="dim")
+        summary.append(fmt.num(f.active))
+        summary.append("  Usage ", style="dim")
+        usage = fmt.usage(f.usage_pct)
+        summary.append(usage, style=warn_style(app) if fmt.is_over(usage) else "")
+        summary.append("  Adjusted ", style="dim")
+        summary.append(fmt.usage(f.adjusted_usage_pct))
+        if f.over_100:
+            summary.append("\n")
+            summary.append(
+                "Usage is over 100 % and NOT explained by the data." if f.unexplained
+                else "Usage is over 100 %: explained below; this is not good news by itself.",
+                style=warn_style(app),
+            )
+        if f.renewal_due:
+            summary.append(f"\nRenewal due: {f.renewal_due} subscription(s) within 30 days (press s).",
+                           style="bold")
+        out.append(Static(summary, id="summary"))
+
+        wide = self.size.width >= 110
+        out.append(Static("Products", classes="section-title"))
+        if f.products:
+            columns = [("Product", False), ("Sold", True), ("Assigned", True), ("Deploy %", True)]
+            if wide:
+                columns.append(("Subscriptions", False))
+            table = small_table("products", columns, [
+                (Text(p.name), fmt.num(p.sold), fmt.num(p.assigned), fmt.pct(p.deployment_pct),
+                 Text(describe_subscriptions(p.subscriptions)))[:len(columns)]
+                for p in f.products
+            ], app=app)
+            table.can_focus = False
+            out.append(table)
+            if not wide:
+                states = Text("Subscription states\n", style="dim")
+                for index, p in enumerate(f.products):
+                    if index:
+                        states.append("\n")
+                    states.append(p.name + ": ")
+                    states.append(describe_subscriptions(p.subscriptions))
+                out.append(Static(states, id="subscription-states"))
+        else:
+            out.append(Static("No products in this scope.", classes="muted"))
+
+        out.append(Static("Workloads", classes="section-title"))
+        if f.workloads:
+            columns = [("Workload", False), ("Entitled", True), ("Active", True), ("Usage %", True),
+                       ("Adj. usage %", True)]
+            if wide:
+                columns.append(("Why over 100 %", False))
+            table = small_table("workloads", columns, [
+                (Text(w.name), fmt.num(w.entitled), fmt.num(w.active), fmt.usage(w.usage_pct),
+                 fmt.usage(w.adjusted_usage_pct),
+                 Text(", ".join(EXPLANATIONS.get(e["code"], e["code"]) for e in w.explanations)))[:len(columns)]
+                for w in f.workloads
+            ], app=app)
+            table.can_focus = False
+            out.append(table)
+        else:
+            out.append(Static("No workloads in this scope.", classes="muted"))
+        out.append(Static(
+            "Usage % = active / entitled (activity from every subscription). Adjusted usage % counts only "
+            "active users who hold an entitlement, so it cannot exceed 100 %.", classes="muted note",
+        ))
+        return out
+
+    def _right(self) -> list[Widget]:
+        f = self.figures
+        out: list[Widget] = []
+        explained = [(w, e) for w in f.workloads for e in w.explanations]
+        if explained:
+            out.append(Static("Why usage is inflated", classes="section-title"))
+            text = Text()
+            for w, e in explained:
+                text.append(f"{w.name}", style="bold")
+                text.append(f" ({fmt.usage(w.usage_pct)}): ")
+                text.append(e.get("text") or e["code"])
+                text.append("\n")
+            text.rstrip()
+            out.append(Static(text, id="explanations"))
+
+        out.append(Static("Recommendations", classes="section-title"))
+        if f.recommendations:
+            text = Text()
+            for index, r in enumerate(f.recommendations):
+                if index:
+                    text.append("\n\n")
+                text.append(r.get("title", r["code"]), style="bold")
+                if r.get("reason"):
+                    text.append(f": {r['reason']}")
+                text.append("\nConsider: ", style="dim")
+                text.append(r.get("consider", ""))
+                text.append("\nTry: ", style="dim")
+                text.append(r.get("try", ""))
+            out.append(Static(text, id="recommendations"))
+        else:
+            out.append(Static("None: no rule is triggered by these figures.", classes="muted",
+                              id="recommendations"))
+
+        out.append(Static("Trend, last 12 months", classes="section-title"))
+        labels = [p.as_of[:7] for p in self.trend]
+        series = {
+            "Deployment %": [p.deployment_pct for p in self.trend],
+            "Usage %": [p.usage_pct for p in self.trend],
+            "Adjusted %": [p.adjusted_pct for p in self.trend],
+        }
+        chart_cls = trend_chart_class()
+        if not self.trend:
+            out.append(Static("No history yet.", classes="muted"))
+        elif chart_cls is not None:
+            chart = chart_cls(id="trend")
+            chart.set_points(labels, series)
+            out.append(chart)
+        else:
+            out.append(Sparklines(labels, series, id="trend"))
+        return out
+
+    # ----------------------------------------------------------------- actions
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action in ("previous", "next"):
+            return len(self.order) > 1 and self.customer_id in self.order
+        if action == "export":
+            return self.app.can(Perm.EXPORT) and export_dialog_class() is not None
+        return True
+
+    def _step(self, delta: int) -> None:
+        if self.customer_id not in self.order:
+            return
+        index = (self.order.index(self.customer_id) + delta) % len(self.order)
+        self.show_customer(self.order[index])
+
+    def action_previous(self) -> None:
+        self._step(-1)
+
+    def action_next(self) -> None:
+        self._step(1)
+
+    def action_subscriptions(self) -> None:
+        self.app.open_subscriptions(self.customer_id)
+
+    def action_export(self) -> None:
+        self.app.open_export(self.customer_id, None)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,461 @@
+"""Portfolio insights: the whole portfolio in several analyses, one per tab.
+
+Overview, by product, by workload, adoption bands, by sales agent, trend and
+opportunities. Keys 1-7 (or the tabs) switch analyses; Enter on a row opens
+the customer, or the customer list filtered to what the row stands for.
+
+The figures come from :func:`adopt_tui.metrics.read.portfolio`, which only
+ever sees the customers the signed-in principal may see; they are loaded in a
+thread worker with its own sqlite connection and posted back as a message.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from rich.style import Style
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.color import Color
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Label, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from adopt_tui.auth.permissions import Perm
+from adopt_tui.metrics.read import Portfolio
+from adopt_tui.tui import format as fmt
+from adopt_tui.tui.app import AdoptScreen
+from adopt_tui.tui.widgets.charts import BarChart, TrendChart
+from adopt_tui.tui.widgets.status import StatusLine
+
+BAND_LABELS = {
+    "0-25": "0–25 %", "25-50": "25–50 %", "50-75": "50–75 %", "75-100": "75–100 %", ">100": "over 100 %",
+    "n/a": "n/a",
+}
+# What Enter on a band opens: the customer list has no usage-band filter, so the
+# nearest list filter, said out loud in a notification.
+BAND_FILTERS: dict[str, tuple[dict, str]] = {
+    "0-25": ({"low_adoption": True}, "customers flagged for low adoption"),
+    "25-50": ({"low_adoption": True}, "customers flagged for low adoption"),
+    ">100": ({"over_100": True}, "customers with a usage figure over 100 %"),
+}
+
+TABS = (
+    ("overview", "Overview"),
+    ("products", "Products"),
+    ("workloads", "Workloads"),
+    ("bands", "Bands"),
+    ("agents", "Agents"),
+    ("trend", "Trend"),
+    ("opportunities", "Opportunities"),
+)
+
+
+class PortfolioLoaded(Message):
+    """The worker's result: the portfolio for one scope and as-of date."""
+
+    def __init__(self, portfolio: Portfolio, scope: str, renewal_days: int = 30) -> None:
+        super().__init__()
+        self.portfolio = portfolio
+        self.scope = scope
+        self.renewal_days = renewal_days
+
+
+def _month_label(month: str) -> str:
+    """``2026-01`` -> ``Jan``; the year shows in the chart's caption."""
+    try:
+        return date.fromisoformat(f"{month}-01").strftime("%b")
+    except ValueError:
+        return month
+
+
+class PortfolioScreen(AdoptScreen):
+    """Portfolio insights for the signed-in principal, in the app's scope."""
+
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    # Width: the trend's month table beside the chart from 110 columns, the
+    # opportunity lists in a 2x2 grid from 180. Height: the overview adds the
+    # band chart from 32 rows.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide"), (180, "-xwide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+
+    BINDINGS = [
+        *(
+            Binding(str(n), f"show_tab('{tab}')", label, show=False, id=f"portfolio.tab.{tab}",
+                    tooltip=f"Show the {label.lower()} analysis")
+            for n, (tab, label) in enumerate(TABS, start=1)
+        ),
+        Binding("right_square_bracket", "next_tab(1)", "Next tab", show=False, id="portfolio.next_tab"),
+        Binding("left_square_bracket", "next_tab(-1)", "Previous tab", show=False, id="portfolio.previous_tab"),
+        Binding("e", "export", "Export", id="portfolio.export", tooltip="Export the portfolio or its customers"),
+        Binding("f5", "reload", "Reload", show=False, id="portfolio.reload", tooltip="Read the figures again"),
+        Binding("escape,q", "back", "Back", id="portfolio.back", tooltip="Back to the previous screen"),
+    ]
+
+    def __init__(self, scope: str = "all", as_of: str | None = None, *, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.scope = scope
+        self.as_of = as_of
+        self.portfolio: Portfolio | None = None
+        self.renewal_days = 30
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="portfolio-tabs", initial="overview"):
+            with TabPane("Overview", id="overview"):
+                with Horizontal(id="overview-tables"):
+                    with Vertical(classes="panel"):
+                        yield Label("Licenses and usage", classes="panel-title")
+                        yield self._table("overview-figures", cursor="none")
+                    with Vertical(classes="panel"):
+                        yield Label("Signals · Enter lists them", classes="panel-title")
+                        yield self._table("overview-signals")
+                with Vertical(id="overview-bands-box"):
+                    yield Label("Customers per usage band", classes="panel-title")
+                    yield BarChart(id="overview-bands", empty_text="No customers.")
+            with TabPane("Products", id="products"):
+                yield self._table("products-table")
+            with TabPane("Workloads", id="workloads"):
+                yield self._table("workloads-table")
+            with TabPane("Bands", id="bands"):
+                with Vertical(id="bands-body"):
+                    yield Label("Customers per usage band (core workloads)", classes="panel-title")
+                    yield BarChart(id="bands-chart", empty_text="No customers.")
+                    yield self._table("bands-table")
+            with TabPane("Agents", id="agents"):
+                yield self._table("agents-table")
+            with TabPane("Trend", id="trend"):
+                with Horizontal(id="trend-body"):
+                    with Vertical(id="trend-chart-box"):
+                        yield Label("", id="trend-caption", classes="panel-title")
+                        yield TrendChart(id="trend-chart", empty_text="No figures in the last 12 months.")
+                    yield self._table("trend-table", cursor="none")
+            with TabPane("Opportunities", id="opportunities"):
+                with VerticalScroll(id="opportunities-body"):
+                    for key, title in (
+                        ("lowest", "Lowest adopters"),
+                        ("upsell", "Upsell candidates"),
+                        ("rightsize", "Right-size candidates"),
+                        ("renewals", "Renewals due"),
+                    ):
+                        with Vertical(classes="opportunity"):
+                            yield Label(title, id=f"{key}-title", classes="panel-title")
+                            yield self._table(f"{key}-table")
+        yield StatusLine()
+        yield Footer()
+
+    @staticmethod
+    def _table(table_id: str, cursor: str = "row") -> DataTable:
+        table = DataTable(id=table_id, cursor_type=cursor, zebra_stripes=True)
+        if cursor == "none":
+            table.can_focus = False
+        return table
+
+    def on_mount(self) -> None:
+        self.title = "Portfolio insights"
+        self.sub_title = ""
+        self.watch(self.app, "scope", self._scope_changed, init=False)
+        if self.scope != self.app.scope:
+            self.scope = self.app.scope
+        self.load()
+
+    # ------------------------------------------------------------------ loading
+
+    def load(self) -> None:
+        self.query_one(TabbedContent).loading = True
+        self.query_one(StatusLine).set(extra="loading…")
+        self._load(self.scope, self.as_of)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="portfolio", description="loading the portfolio")
+    def _load(self, scope: str, as_of: str | None) -> None:
+        from adopt_tui.metrics.read import portfolio
+
+        from adopt_tui.store import settings
+
+        with self.app.db() as conn:
+            result = portfolio(conn, self.app.principal, scope, as_of)
+            renewal_days = int(settings.get(conn, "renewal_window_days"))
+        self.post_message(PortfolioLoaded(result, scope, renewal_days))
+
+    def on_portfolio_loaded(self, message: PortfolioLoaded) -> None:
+        if message.scope != self.scope:
+            return  # a stale result from before a scope toggle
+        self.portfolio = message.portfolio
+        self.renewal_days = message.renewal_days
+        self.query_one(TabbedContent).loading = False
+        self._fill(message.portfolio)
+        customers = message.portfolio.totals["customers"]
+        self.query_one(StatusLine).set(
+            as_of=message.portfolio.as_of or "", extra=f"portfolio of {customers:,} customers",
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Failures go to the app's one handler (an error dialog); here only the spinner stops."""
+        if event.worker.group == "portfolio" and event.state == WorkerState.ERROR:
+            self.query_one(TabbedContent).loading = False
+            self.query_one(StatusLine).set(extra="figures not loaded (F5 to try again)")
+        super().on_worker_state_changed(event)
+
+    def _scope_changed(self, scope: str) -> None:
+        if scope in ("all", "own") and scope != self.scope:
+            self.scope = scope
+            self.load()
+
+    # ------------------------------------------------------------------ filling the tables
+
+    def _over_style(self) -> Style:
+        """Bold in the theme's warning colour (bold alone still marks it without colour)."""
+        try:
+            return Style(color=Color.parse(self.app.current_theme.warning).rich_color, bold=True)
+        except Exception:  # a theme without a parsable warning colour
+            return Style(bold=True)
+
+    def _n(self, value) -> Text:
+        return Text(fmt.num(value), justify="right")
+
+    def _pct(self, value) -> Text:
+        return Text(fmt.pct(value), justify="right")
+
+    def _usage(self, value) -> Text:
+        text = fmt.usage(value)
+        return Text(text, justify="right", style=self._over_style() if fmt.is_over(text) else "")
+
+    def _fill(self, p: Portfolio) -> None:
+        t = p.totals
+        figures = self.query_one("#overview-figures", DataTable)
+        figures.clear(columns=True)
+        figures.add_column("Figure", key="figure")
+        figures.add_column("Value", key="value")
+        for key, label, value in (
+            ("customers", "Customers", self._n(t["customers"])),
+            ("sold", "Licenses sold", self._n(t["sold"])),
+            ("assigned", "Assigned", self._n(t["assigned"])),
+            ("deployment_pct", "Deployment", self._pct(t["deployment_pct"])),
+            ("entitled", "Entitlements (core)", self._n(t.get("entitled"))),
+            ("active", "Active (core)", self._n(t.get("active"))),
+            ("usage_pct", "Usage", self._usage(t.get("usage_pct"))),
+            ("adjusted_usage_pct", "Adjusted usage", self._usage(t.get("adjusted_usage_pct"))),
+        ):
+            figures.add_row(label, value, key=key)
+
+        signals = self.query_one("#overview-signals", DataTable)
+        signals.clear(columns=True)
+        signals.add_column("Signal", key="signal")
+        signals.add_column("Customers", key="count")
+        over = Text(fmt.num(t["over_100"]), justify="right")
+        if t.get("unexplained"):
+            over = Text(f"{t['over_100']:,} ({t['unexplained']:,} unexplained)", justify="right",
+                        style=self._over_style())
+        for key, label, value in (
+            ("s:low_adoption", "Low adoption", self._n(t["low_adoption"])),
+            ("s:upsell", "Upsell", self._n(t["upsell"])),
+            ("s:right_size", "Right-size", self._n(t.get("right_size"))),
+            ("s:over_100", "Usage over 100 %", over),
+            ("s:renewal_due", "Renewals due", self._n(t["renewals_due"])),
+            ("s:high_support", "Many help requests", self._n(t.get("high_support_volume"))),
+        ):
+            signals.add_row(label, value, key=key)
+
+        products = self.query_one("#products-table", DataTable)
+        products.clear(columns=True)
+        for label, key in (("Product", "name"), ("Customers", "customers"), ("Sold", "sold"),
+                           ("Assigned", "assigned"), ("Deployment", "deployment_pct"), ("SKU", "sku")):
+            products.add_column(label, key=key)
+        for r in p.by_product:
+            products.add_row(fmt.literal(r["name"]), self._n(r["customers"]), self._n(r["sold"]),
+                             self._n(r["assigned"]), self._pct(r["deployment_pct"]), fmt.literal(r["sku"]),
+                             key=f"p:{r['sku']}")
+
+        workloads = self.query_one("#workloads-table", DataTable)
+        workloads.clear(columns=True)
+        for label, key in (("Workload", "name"), ("Customers", "customers"), ("Entitled", "entitled"),
+                           ("Active", "active"), ("Usage", "usage_pct"), ("Adjusted", "adjusted_usage_pct")):
+            workloads.add_column(label, key=key)
+        for r in p.by_workload:
+            workloads.add_row(fmt.literal(r["name"]), self._n(r["customers"]), self._n(r["entitled"]),
+                              self._n(r["active"]), self._usage(r["usage_pct"]),
+                              self._usage(r["adjusted_usage_pct"]), key=f"w:{r['workload']}")
+
+        for chart in self.query(BarChart):
+            chart.set_bars([(BAND_LABELS.get(b, b), n) for b, n in p.bands.items()], warn={BAND_LABELS[">100"]})
+        bands = self.query_one("#bands-table", DataTable)
+        bands.clear(columns=True)
+        bands.add_column("Usage band", key="band")
+        bands.add_column("Customers", key="customers")
+        bands.add_column("Share", key="share")
+        total = sum(p.bands.values())
+        for b, n in p.bands.items():
+            bands.add_row(BAND_LABELS.get(b, b), self._n(n), self._pct(100.0 * n / total if total else None),
+                          key=f"b:{b}")
+
+        agents = self.query_one("#agents-table", DataTable)
+        agents.clear(columns=True)
+        for label, key in (("Sales agent", "agent"), ("Customers", "customers"), ("Sold", "sold"),
+                           ("Assigned", "assigned"), ("Deployment", "deployment_pct"), ("Usage", "usage_pct"),
+                           ("Low", "low_adoption"), ("Upsell", "upsell")):
+            agents.add_column(label, key=key)
+        for r in p.by_agent:
+            agents.add_row(fmt.literal(r["agent"]), self._n(r["customers"]), self._n(r["sold"]),
+                           self._n(r["assigned"]), self._pct(r["deployment_pct"]), self._usage(r["usage_pct"]),
+                           self._n(r["low_adoption"]), self._n(r["upsell"]), key=f"a:{r['agent']}")
+
+        self._fill_trend(p)
+        self._fill_opportunities(p)
+
+    def _fill_trend(self, p: Portfolio) -> None:
+        trend = p.trend
+        chart = self.query_one("#trend-chart", TrendChart)
+        chart.set_points(
+            [_month_label(m["month"]) for m in trend],
+            {
+                "Deployment": [m["deployment_pct"] for m in trend],
+                "Usage": [m["usage_pct"] for m in trend],
+                "Adjusted usage": [m["adjusted_usage_pct"] for m in trend],
+            },
+        )
+        caption = "Deployment and usage % by month"
+        if trend:
+            first, last = trend[0]["month"], trend[-1]["month"]
+            caption += f", {first} to {last}" if first != last else f", {last}"
+        self.query_one("#trend-caption", Label).update(caption)
+        table = self.query_one("#trend-table", DataTable)
+        table.clear(columns=True)
+        for label, key in (("Month", "month"), ("Customers", "customers"), ("Deployment", "deployment_pct"),
+                           ("Usage", "usage_pct"), ("Adjusted", "adjusted_usage_pct")):
+            table.add_column(label, key=key)
+        for m in trend:
+            table.add_row(m["month"], self._n(m["customers"]), self._pct(m["deployment_pct"]),
+                          self._usage(m["usage_pct"]), self._usage(m["adjusted_usage_pct"]), key=f"m:{m['month']}")
+
+    def _fill_opportunities(self, p: Portfolio) -> None:
+        def customers(table_id: str, rows: list[dict], *, unassigned: bool = False) -> None:
+            table = self.query_one(table_id, DataTable)
+            table.clear(columns=True)
+            columns = [("Customer", "name"), ("Sold", "sold"), ("Assigned", "assigned")]
+            if unassigned:
+                columns.append(("Unassigned", "unassigned"))
+            columns += [("Deployment", "deployment_pct"), ("Usage", "usage_pct"), ("Adjusted", "adjusted_pct")]
+            for label, key in columns:
+                table.add_column(label, key=key)
+            for r in rows:
+                cells = [fmt.literal(r["name"]), self._n(r["sold"]), self._n(r["assigned"])]
+                if unassigned:
+                    cells.append(self._n(r["sold"] - r["assigned"]))
+                cells += [self._pct(r["deployment_pct"]), self._usage(r["usage_pct"]), self._usage(r["adjusted_pct"])]
+                table.add_row(*cells, key=f"c:{r['id']}")
+            self._title(table_id, len(rows))
+
+        customers("#lowest-table", p.lowest_adopters)
+        customers("#upsell-table", p.upsell_candidates)
+        customers("#rightsize-table", p.right_size_candidates, unassigned=True)
+        renewals = self.query_one("#renewals-table", DataTable)
+        renewals.clear(columns=True)
+        for label, key in (("Customer", "name"), ("Product", "product"), ("Seats", "quantity"),
+                           ("Ends", "commitment_end"), ("Auto-renew", "auto_renew")):
+            renewals.add_column(label, key=key)
+        for index, r in enumerate(p.renewals):
+            renewals.add_row(fmt.literal(r["name"]), fmt.literal(r["product"]), self._n(r["quantity"]),
+                             fmt.date(r["commitment_end"]), fmt.yes_no(r["auto_renew"]),
+                             key=f"c:{r['id']}:{index}")
+        self._title("#renewals-table", len(p.renewals))
+
+    def _title(self, table_id: str, count: int) -> None:
+        key = table_id.removeprefix("#").removesuffix("-table")
+        base = {
+            "lowest": "Lowest adopters", "upsell": "Upsell candidates",
+            "rightsize": "Right-size candidates", "renewals": "Renewals due",
+        }[key]
+        suffix = " (none)" if count == 0 else ""
+        if key == "renewals":
+            base = f"Renewals within {self.renewal_days} days (own subscriptions)"
+        self.query_one(f"#{key}-title", Label).update(f"{base}{suffix}")
+
+    # ------------------------------------------------------------------ actions
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self._focus_first_table(tab)
+
+    def action_next_tab(self, step: int) -> None:
+        ids = [tab for tab, _ in TABS]
+        current = self.query_one(TabbedContent).active
+        index = ids.index(current) if current in ids else 0
+        self.action_show_tab(ids[(index + step) % len(ids)])
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.tabbed_content.id == "portfolio-tabs" and event.pane.id:
+            self._focus_first_table(event.pane.id, only_if_tabs_unfocused=True)
+
+    def _focus_first_table(self, tab: str, *, only_if_tabs_unfocused: bool = False) -> None:
+        if only_if_tabs_unfocused and self.focused is not None and self.focused.id is not None \
+                and self.focused.id.startswith("portfolio-tabs"):
+            return
+        pane = self.query_one(f"#{tab}", TabPane)
+        for table in pane.query(DataTable):
+            if table.can_focus:
+                table.focus()
+                return
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "export":
+            principal = getattr(self.app, "principal", None)
+            return principal is not None and principal.can(Perm.EXPORT)
+        if action == "back":
+            return len(self.app.screen_stack) > 1
+        return True
+
+    def action_export(self) -> None:
+        principal = getattr(self.app, "principal", None)
+        if principal is None or not principal.can(Perm.EXPORT):
+            return
+        self.app.open_export(None, None)
+
+    # ------------------------------------------------------------------ Enter on a row
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value or ""
+        kind, _, rest = key.partition(":")
+        if kind == "c":
+            self.app.open_customer(int(rest.split(":")[0]))
+        elif kind == "p":
+            self.app.open_customer_list({"product": rest})
+        elif kind == "a":
+            if rest == "(none)":
+                self.notify("These customers have no sales agent; the list cannot filter on that.",
+                            title="Portfolio")
+            else:
+                self.app.open_customer_list({"agent": rest})
+        elif kind == "s":
+            if rest in ("low_adoption", "upsell", "over_100", "renewal_due", "right_size"):
+                self.app.open_customer_list({rest: True})
+            else:
+                self.notify("The customer list has no filter for this signal; open a customer to see it.",
+                            title="Portfolio")
+        elif kind == "b":
+            target = BAND_FILTERS.get(rest)
+            if target is None:
+                self.notify(f"The customer list has no filter for the {BAND_LABELS.get(rest, rest)} band.",
+                            title="Portfolio")
+            else:
+                filters, what = target
+                self.notify(f"The list cannot filter by band; showing {what}.", title="Portfolio")
+                self.app.open_customer_list(dict(filters))
+        elif kind == "w":
+            self.notify("The customer list has no workload filter; see each customer's insights.",
+                        title="Portfolio")
+        event.stop()

@@ -49,6 +49,19 @@ class RowSet:
     columns: list[Column]
     total: int                            # number of rows (for progress)
     batches: Iterable[list[tuple]]
+    safe: bool = False                    # text already neutralised (by SQL); else the writers do it
+
+
+# The first characters that make a spreadsheet read text as a formula (or
+# that Excel strips before doing so): = + - @ tab CR LF.
+DANGEROUS_FIRST = "=+-@\t\r\n"
+
+
+def safe_sql(expr: str) -> str:
+    """SQL for ``expr`` with a leading apostrophe when it starts with a
+    character of :data:`DANGEROUS_FIRST` (the writers' ``neutralise``, in SQL)."""
+    return (f"CASE WHEN substr({expr}, 1, 1) IN ('=', '+', '-', '@', char(9), char(13), char(10)) "
+            f"THEN '''' || {expr} ELSE {expr} END")
 
 
 DEPLOYMENT_COLUMNS = [
@@ -74,7 +87,6 @@ USAGE_COLUMNS = [
     Column("adjustedUsagePercent", PCT, 22),
     Column("explanationCodes", TEXT, 40),
     Column("recommendationCodes", TEXT, 40),
-    Column("scope", TEXT, 7),
     Column("asOf", TEXT, 11),
 ]
 
@@ -121,6 +133,10 @@ def _where(principal: Principal, customer_ids: list[int] | None) -> tuple[str, d
     return where, named
 
 
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 _SNAP = """snap AS (
     SELECT customer_id, MAX(as_of) AS as_of FROM fig_customer
     WHERE scope = :scope AND as_of <= :as_of GROUP BY customer_id
@@ -159,9 +175,10 @@ def deployment_rows(
         JOIN fig_product f ON f.customer_id = c.id AND f.as_of = s.as_of AND f.scope = :scope
         WHERE {where}"""
     sql = f"""WITH {_SNAP}
-        SELECT c.tenant_id, c.name, COALESCE(p.name, f.sku), f.sku, f.sold, f.assigned,
+        SELECT {safe_sql('c.tenant_id')}, {safe_sql('c.name')}, {safe_sql('COALESCE(p.name, f.sku)')},
+               {safe_sql('f.sku')}, f.sold, f.assigned,
                CASE WHEN f.sold = 0 THEN NULL ELSE 100.0 * f.assigned / f.sold END,
-               :scope, f.as_of
+               :scope, {safe_sql('f.as_of')}
         FROM customers c
         JOIN snap s ON s.customer_id = c.id
         JOIN fig_product f ON f.customer_id = c.id AND f.as_of = s.as_of AND f.scope = :scope
@@ -169,7 +186,7 @@ def deployment_rows(
         WHERE {where}
         ORDER BY c.name COLLATE NOCASE, c.id, f.sold DESC, f.sku"""
     return RowSet("deployment", "Deployment", DEPLOYMENT_COLUMNS, _count(conn, from_where, params),
-                  _stream(conn, sql, params))
+                  _stream(conn, sql, params), safe=True)
 
 
 # --------------------------------------------------------------------------- usage
@@ -185,24 +202,27 @@ def usage_rows(
         JOIN snap s ON s.customer_id = c.id
         JOIN fig_workload f ON f.customer_id = c.id AND f.as_of = s.as_of AND f.scope = :scope
         WHERE {where}"""
-    names = ", ".join(f"({json.dumps(code)}, {json.dumps(name)})" for code, name in WORKLOADS.items())
-    sql = f"""WITH {_SNAP}, wn(code, name) AS (VALUES {names})
-        SELECT c.tenant_id, c.name, COALESCE(wn.name, f.workload), f.workload, f.entitled, f.active,
+    names = "CASE f.workload " + " ".join(
+        f"WHEN {_sql_text(code)} THEN {_sql_text(name)}" for code, name in WORKLOADS.items()
+    ) + " ELSE f.workload END"
+    sql = f"""WITH {_SNAP}
+        SELECT {safe_sql('c.tenant_id')}, {safe_sql('c.name')}, {safe_sql(names)},
+               {safe_sql('f.workload')}, f.entitled, f.active,
                CASE WHEN f.entitled = 0 THEN NULL ELSE 100.0 * f.active / f.entitled END,
                CASE WHEN f.entitled = 0 OR f.active_entitled IS NULL THEN NULL
                     ELSE 100.0 * f.active_entitled / f.entitled END,
-               CASE WHEN f.explanations IN ('', '[]') THEN '' ELSE
-                   (SELECT group_concat(json_extract(e.value, '$.code'), ';') FROM json_each(f.explanations) e) END,
-               trim(replace(fc.rec_codes, ',', ';'), ';'),
-               :scope, f.as_of
+               CASE WHEN f.explanations IN ('', '[]') THEN '' ELSE {safe_sql(
+                   "(SELECT group_concat(json_extract(e.value, '$.code'), ';') FROM json_each(f.explanations) e)")} END,
+               {safe_sql("trim(replace(fc.rec_codes, ',', ';'), ';')")},
+               {safe_sql('f.as_of')}
         FROM customers c
         JOIN snap s ON s.customer_id = c.id
         JOIN fig_workload f ON f.customer_id = c.id AND f.as_of = s.as_of AND f.scope = :scope
         JOIN fig_customer fc ON fc.customer_id = c.id AND fc.as_of = s.as_of AND fc.scope = :scope
-        LEFT JOIN wn ON wn.code = f.workload
         WHERE {where}
         ORDER BY c.name COLLATE NOCASE, c.id, f.workload LIKE 'dyn\\_%' ESCAPE '\\', f.workload"""
-    return RowSet("usage", "Usage", USAGE_COLUMNS, _count(conn, from_where, params), _stream(conn, sql, params))
+    return RowSet("usage", "Usage", USAGE_COLUMNS, _count(conn, from_where, params), _stream(conn, sql, params),
+                  safe=True)
 
 
 # --------------------------------------------------------------------------- users of one customer

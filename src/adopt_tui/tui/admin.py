@@ -62,11 +62,18 @@ class AdminEntry:
     help: str = ""
 
     def allowed(self, principal: Principal | None) -> bool:
-        if principal is None:
+        if principal is None or principal.must_change_password:
             return False
         if self.perm is None:
             return True
         return principal.can(self.perm)
+
+    # the same shape as adopt_tui.tui.app.AdminEntry, so the app can list both
+    def available(self) -> bool:
+        return True
+
+    def make(self) -> Screen:
+        return self.factory()
 
 
 def _users() -> Screen:
@@ -101,6 +108,9 @@ ADMIN_SCREENS: list[AdminEntry] = [
                "Recommendation thresholds, lockout and idle-lock times"),
     AdminEntry("password", "Change my password", None, _password, "Choose a new password for your account"),
 ]
+
+
+PASSWORD_ENTRY = ADMIN_SCREENS[-1]
 
 
 def entries_for(principal: Principal | None) -> list[AdminEntry]:

@@ -56,7 +56,7 @@ class SettingsScreen(CoreCalls, AdoptScreen):
                 for s in group:
                     with Horizontal(classes="setting-row"):
                         yield Label(s.label, classes="setting-label")
-                        yield Input(id=f"set-{s.key}", type="number", classes="setting-input",
+                        yield Input(id=f"set-{s.key}", type="number", classes="setting-input", compact=True,
                                     validators=[Number(minimum=s.minimum, maximum=s.maximum)],
                                     tooltip=f"{s.minimum:g} to {s.maximum:g} {s.unit}")
                         yield Static(f"{s.unit}  ({s.minimum:g}–{s.maximum:g})", classes="setting-unit muted")

@@ -403,18 +403,19 @@ class AddUserDialog(WorkerFailures, ModalScreen[tuple[str, str, Role] | None]):
         with Vertical(classes="dialog"):
             yield Static("Add a user", classes="dialog-title")
             yield Label("User name (letters, digits, . _ - @)")
-            yield Input(id="new-username", placeholder="e.g. jan.jansen", max_length=64)
+            yield Input(id="new-username", placeholder="e.g. jan.jansen", max_length=64, compact=True)
             yield Label("Display name (optional)")
-            yield Input(id="new-display-name", placeholder="e.g. Jan Jansen", max_length=100)
+            yield Input(id="new-display-name", placeholder="e.g. Jan Jansen", max_length=100, compact=True)
             yield Label("Role")
             default = Role.SALES_AGENT if Role.SALES_AGENT in self.roles else self.roles[-1]
-            yield Select([(r.label, r) for r in self.roles], value=default, allow_blank=False, id="new-role")
+            yield Select([(r.label, r) for r in self.roles], value=default, allow_blank=False, id="new-role",
+                         compact=True)
             yield Static("A temporary password is generated and shown once; the person must choose "
                          "a new one at first login.", classes="muted")
             yield Static("", id="add-message", classes="warning-text")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Create", id="add-create", variant="primary")
-                yield Button("Cancel", id="add-cancel")
+                yield Button("Create", id="add-create", variant="primary", compact=True)
+                yield Button("Cancel", id="add-cancel", compact=True)
         yield Footer()
 
     @on(Input.Submitted, "#new-username")
@@ -467,8 +468,8 @@ class TemporaryPasswordDialog(ModalScreen[None]):
                 "It will not be shown again. Copy it now (c) and give it to the person by a safe channel; "
                 "they must choose a new password at their first login.", classes="warning-text")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Copy", id="password-copy")
-                yield Button("Done", id="password-done", variant="primary")
+                yield Button("Copy", id="password-copy", compact=True)
+                yield Button("Done", id="password-done", variant="primary", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -507,12 +508,13 @@ class CustomerPicker(ModalScreen[list[str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="picker"):
             yield Static(Text(self.title_text), classes="dialog-title")
-            yield Input(id="picker-filter", placeholder="filter by name, tenant id, domain (Down: to the list)")
+            yield Input(id="picker-filter", placeholder="filter by name, tenant id, domain (Down: to the list)",
+                        compact=True)
             yield SelectionList[str](id="picker-list")
             yield Static("", id="picker-count", classes="muted")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self.confirm, id="picker-confirm", variant="primary")
-                yield Button("Cancel", id="picker-cancel")
+                yield Button(self.confirm, id="picker-confirm", variant="primary", compact=True)
+                yield Button("Cancel", id="picker-cancel", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:

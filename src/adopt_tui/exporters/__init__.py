@@ -37,9 +37,10 @@ from typing import Callable
 from adopt_tui.auth import audit
 from adopt_tui.auth.permissions import Perm, Principal
 from adopt_tui.errors import AdoptError
-from adopt_tui.exporters import rows as rowsets
-from adopt_tui.exporters import writers
 from adopt_tui.exporters.atomic import TEMP_PREFIX, ExportError, FileExists, atomic_output, check_destination
+
+# rows/writers (pandas, XlsxWriter) are imported when an export runs, so that
+# importing this module (the CLI's argument parser, the TUI) stays light.
 
 __all__ = [
     "KINDS", "FORMATS", "ExportResult", "ExportError", "ExportCancelled", "FileExists",
@@ -102,6 +103,8 @@ def run_export(
     cancelled: Callable[[], bool] | None = None,
 ) -> ExportResult:
     """Write the export to ``out_path`` atomically (mode 0600); see the module doc."""
+    from adopt_tui.exporters import rows as rowsets
+    from adopt_tui.exporters import writers
     from adopt_tui.metrics import read
 
     principal.require(Perm.EXPORT, conn, action="export")
@@ -130,7 +133,7 @@ def run_export(
     check_cancel()
     # --- what to write: a row set (CSV/XLSX) or a document (JSON)
     document: dict | None = None
-    rowset: rowsets.RowSet | None = None
+    rowset = None
     users_as_of = None
     if kind == "users":
         users_as_of = rowsets.customer_snapshot(conn, customer.id, scope, snap_as_of)

@@ -360,6 +360,10 @@ class AdoptApp(App):
     # ----------------------------------------------------------------- actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from adopt_tui.tui.screens.login import LockScreen
+
+        if isinstance(self.screen, LockScreen):
+            return action == "quit"
         signed_in = self.principal is not None and not self.principal.must_change_password
         if action in ("toggle_scope", "logout"):
             return signed_in
@@ -429,6 +433,23 @@ class AdoptApp(App):
         if event.state == WorkerState.ERROR:
             self.worker_failed(event.worker)
 
+    def _fatal_error(self) -> None:
+        """A crash prints a traceback WITHOUT local variables (they can hold
+        passwords or customer data); Textual's default shows them.
+
+        Overrides a private Textual method (checked against textual 8.2.8): if
+        a later Textual renames it, the default (with locals) comes back, so
+        tests/tui/test_app.py pins that this method is still called.
+        """
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()
+
     def show_error(self, title: str, message: str) -> None:
         from adopt_tui.tui.screens.error import ErrorDialog
 
@@ -453,15 +474,19 @@ def describe_worker(worker: Worker) -> str:
     }.get(worker.group, f"running {worker.name or 'a task'}")
 
 
-def status_text(app: AdoptApp, counts: tuple[int, int] | None = None, as_of: str | None = None) -> Text:
+def status_text(app: AdoptApp, counts: tuple[int, int] | None = None, as_of: str | None = None,
+                width: int = 200) -> Text:
+    """``N of M customers · as of D · scope: all sources|own licenses · user (Role)``;
+    shorter words below 90 columns so that it fits at 80."""
+    narrow = width < 90
     parts = []
     if counts is not None:
-        parts.append(f"{counts[0]:,} of {counts[1]:,} customers")
+        parts.append(f"{counts[0]:,} of {counts[1]:,}" + ("" if narrow else " customers"))
     shown = as_of or app.as_of or app.latest_as_of
     parts.append(f"as of {shown or '—'}")
     parts.append(f"scope: {SCOPE_LABELS[app.scope]}")
     parts.append(app.user_label)
-    return Text(" · ".join(parts))
+    return Text(" · ".join(parts), no_wrap=True, overflow="ellipsis")
 
 
 def _commands_provider():

@@ -121,11 +121,11 @@ class CustomerScreen(AdoptScreen):
         if not get_current_worker().is_cancelled:
             self.post_message(CustomerLoaded(customer_id, scope, figures, trend))
 
-    def on_customer_loaded(self, message: CustomerLoaded) -> None:
+    async def on_customer_loaded(self, message: CustomerLoaded) -> None:
         if message.customer_id != self.customer_id or message.scope != self.app.scope:
             return
         self.figures, self.trend = message.figures, message.trend
-        self._render_figures()
+        await self._render_figures()
         self.query_one("#insights").loading = False
         self.refresh_bindings()
 
@@ -134,11 +134,10 @@ class CustomerScreen(AdoptScreen):
 
         if event.state == WorkerState.ERROR and event.worker.group == "customer":
             self.query_one("#insights").loading = False
-        super().on_worker_state_changed(event)
 
     # ----------------------------------------------------------------- drawing
 
-    def _render_figures(self) -> None:
+    async def _render_figures(self) -> None:
         f = self.figures
         c = f.customer
         position = ""
@@ -150,9 +149,9 @@ class CustomerScreen(AdoptScreen):
         self.query_one(StatusLine).set(as_of=f.as_of or "")
 
         content = self.query_one("#content")
-        content.remove_children()
+        await content.remove_children()
         left, right = self._left(), self._right()
-        content.mount(Horizontal(Vertical(*left, id="col-left"), Vertical(*right, id="col-right"), id="cols"))
+        await content.mount(Horizontal(Vertical(*left, id="col-left"), Vertical(*right, id="col-right"), id="cols"))
         self.query_one("#insights").scroll_home(animate=False)
 
     def _left(self) -> list[Widget]:

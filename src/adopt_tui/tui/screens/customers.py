@@ -161,8 +161,7 @@ class FilterPicker(ModalScreen[None]):
             shown = self.owner.choice_label(key, value) if value else "any"
             options.add_option(Option(Text(f"{label}: {shown}"), id=key))
         options.add_option(Option(Text("Clear all filters"), id="clear"))
-        if keep is not None:
-            options.highlighted = keep
+        options.highlighted = keep if keep is not None else 0
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
@@ -239,7 +238,7 @@ class CustomerListScreen(AdoptScreen):
         with Horizontal(id="filter-bar"):
             yield Static("/", id="filter-prompt")
             yield Input(placeholder="filter: name, tenant id or domain", id="filter", compact=True)
-        yield Static("", id="view-info")
+            yield Static("", id="view-info")
         yield Vertical(id="table-holder")
         yield StatusLine()
         yield Footer()
@@ -305,7 +304,6 @@ class CustomerListScreen(AdoptScreen):
 
         if event.state == WorkerState.ERROR and event.worker.group == "customers":
             self.query_one("#table-holder").loading = False
-        super().on_worker_state_changed(event)
 
     # ----------------------------------------------------------------- filtering
 
@@ -356,17 +354,22 @@ class CustomerListScreen(AdoptScreen):
                 warn.append(index)
             widths.append(self._name_width if col.key == "d_name" else col.width + (2 if col.sort == self.sort_key else 0))
         display = view[[c.key for c in self._shown]]
-        self._table_serial += 1
-        table = FigureTable(display, labels, numeric=numeric, warn=warn, widths=widths,
-                            id=f"customers-{self._table_serial}")
-        table.add_class("customer-table")
-        if old is not None:
-            old.remove()
-        holder.mount(table)
-        if self._cursor_id is not None and self._cursor_id in self._ids:
-            table.move_cursor(row=self._ids.index(self._cursor_id), column=0)
-        if had_focus or not self.query_one("#filter", Input).has_focus:
-            table.focus()
+        if old is not None and old.replace(display, labels, numeric=numeric, warn=warn, widths=widths):
+            table = old
+            row = self._ids.index(self._cursor_id) if self._cursor_id in self._ids else 0
+            table.move_cursor(row=row, column=0)
+        else:
+            self._table_serial += 1
+            table = FigureTable(display, labels, numeric=numeric, warn=warn, widths=widths,
+                                id=f"customers-{self._table_serial}")
+            table.add_class("customer-table")
+            if old is not None:
+                old.remove()
+            holder.mount(table)
+            if self._cursor_id is not None and self._cursor_id in self._ids:
+                table.move_cursor(row=self._ids.index(self._cursor_id), column=0)
+            if had_focus or not self.query_one("#filter", Input).has_focus:
+                table.focus()
         self._update_info()
 
     _ids: list[int] = []

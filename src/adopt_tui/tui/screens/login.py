@@ -131,7 +131,6 @@ class LoginScreen(AdoptScreen):
         if event.state == WorkerState.ERROR:
             self.query_one("#login-box").loading = False
             self.query_one("#login-message", Static).update("")
-        super().on_worker_state_changed(event)
 
 
 class LockScreen(WorkerFailures, ModalScreen[object]):

@@ -73,6 +73,35 @@ class FigureTable(DataTable):
         self._numeric = frozenset(numeric)
         self._warn = frozenset(warn)
 
+    def replace(self, frame: pd.DataFrame, labels: Sequence[str | Text], *, numeric: Iterable[int] = (),
+                warn: Iterable[int] = (), widths: Sequence[int | None] | None = None) -> bool:
+        """Show a new frame in place (no remount: focus, Footer and scroll stay).
+
+        textual-fastdatatable 0.19 has no public way to swap its data
+        ("unmount and mount a new one"); remounting costs a Footer recompose per
+        keystroke. This resets the few fields its constructor sets. Returns
+        False when those fields are not there (another version): the caller
+        then remounts.
+        """
+        needed = ("_column_labels", "_column_widths", "_ordered_columns", "_update_count",
+                  "_require_update_dimensions", "_clear_caches")
+        if not all(hasattr(self, name) for name in needed):
+            return False
+        backend = ArrowBackend.from_pandas(frame)
+        backend.render_markup = False
+        self.backend = backend
+        self._column_labels = [label if isinstance(label, Text) else Text(label) for label in labels]
+        self._column_widths = list(widths) if widths is not None else None
+        self._ordered_columns = None
+        self._numeric = frozenset(numeric)
+        self._warn = frozenset(warn)
+        self._update_count += 1
+        self._clear_caches()
+        self._require_update_dimensions = True
+        self.check_idle()
+        self.refresh()
+        return True
+
     def get_cell_at(self, coordinate: Coordinate):
         value = super().get_cell_at(coordinate)
         column = coordinate.column

@@ -28,6 +28,9 @@ class StatusLine(Static):
     def on_mount(self) -> None:
         self.watch(self.app, "scope", lambda _scope: self.redraw(), init=True)
 
+    def on_resize(self) -> None:
+        self.redraw()
+
     def set(self, *, counts: tuple[int, int] | None = None, as_of: str | None = None, extra: str | None = None) -> None:
         if counts is not None:
             self.counts = counts
@@ -40,7 +43,7 @@ class StatusLine(Static):
     def redraw(self) -> None:
         from adopt_tui.tui.app import status_text
 
-        text = status_text(self.app, self.counts, self.as_of)
+        text = status_text(self.app, self.counts, self.as_of, width=self.size.width or self.app.size.width)
         if self.extra:
             text.append(" · " + self.extra)
         self.update(text)

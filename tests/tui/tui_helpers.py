@@ -1,0 +1,57 @@
+"""Helpers for the TUI tests: build the app with a fixed clock and log in by keys."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from adopt_tui.tui.app import AdoptApp, make_app
+
+FIXED_NOW = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
+PASSWORDS = {
+    "admin": "admin-demo-password",
+    "useradmin": "useradmin-demo-password",
+    "agent": "agent-demo-password",
+    "maria": "maria-demo-password",
+}
+DEMO_ACCOUNTS = [
+    ("admin", "global_admin", "admin-demo-password"),
+    ("useradmin", "user_admin", "useradmin-demo-password"),
+    ("agent", "admin_agent", "agent-demo-password"),
+    ("maria", "sales_agent", "maria-demo-password"),
+]
+
+
+def build(db_path, **kwargs) -> AdoptApp:
+    kwargs.setdefault("theme", "adopt")
+    return make_app(db_path, clock=lambda: FIXED_NOW, **kwargs)
+
+
+async def settle(pilot, rounds: int = 3) -> None:
+    """Let workers finish and their messages land (a few rounds: loads chain)."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def login(pilot, username: str = "admin", password: str | None = None, *, type_keys: bool = False) -> None:
+    """Log in on the login screen. Enter moves from the name to the password
+    and submits; ``type_keys`` types every character (slow: ~0.15 s a key),
+    else the fields are filled and only Enter is pressed."""
+    await pilot.pause()
+    password = password if password is not None else PASSWORDS[username]
+    if type_keys:
+        await pilot.press(*username, "enter")
+        await pilot.press(*password, "enter")
+    else:
+        pilot.app.screen.query_one("#username").value = username
+        await pilot.press("enter")
+        pilot.app.screen.query_one("#password").value = password
+        await pilot.press("enter")
+    await settle(pilot)
+    await pilot.pause(0.2)  # the filter debounce
+    await settle(pilot)
+
+
+def list_names(app) -> list[str]:
+    home = app.home()
+    return [] if home is None or home.view is None else list(home.view.name)

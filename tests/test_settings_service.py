@@ -72,3 +72,12 @@ def test_refused_after_role_change(small_conn):
     small_conn.execute("UPDATE accounts SET role = 'admin_agent' WHERE username = 'admin'")
     with pytest.raises(PermissionDenied, match="sign in again"):
         change_settings(small_conn, ADMIN, {"idle_lock_minutes": 5})
+
+
+def test_service_does_not_import_textual():
+    import subprocess
+    import sys
+
+    code = ("import sys, adopt_tui.services.settings\n"
+            "sys.exit(1 if any(m == 'textual' or m.startswith('textual.') for m in sys.modules) else 0)\n")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

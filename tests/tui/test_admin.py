@@ -216,6 +216,33 @@ async def test_assigning_a_customer_changes_what_maria_sees(small_db):
     conn.close()
 
 
+async def test_change_role_and_unlock(small_db):
+    from adopt_tui.tui.screens.error import ChoiceDialog
+
+    conn = connect(small_db)
+    conn.execute("UPDATE accounts SET locked_until = '2999-01-01T00:00:00', failed_attempts = 0 WHERE username = 'maria'")
+    app = AdminApp(small_db, USER_ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_screen(app, pilot, UsersScreen())
+        highlight(screen, "maria")
+        assert screen.accounts["maria"].state == "locked"
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert screen.accounts["maria"].state == "active" and screen.check_action("unlock", ()) is None
+        highlight(screen, "agent")
+        await pilot.press("g")
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceDialog)
+        assert [key for key, _label in dialog.choices] == ["user_admin", "admin_agent", "sales_agent"]  # no Global admin
+        await pilot.press("down", "enter")  # from Admin agent to Sales agent
+        await settle(app, pilot)
+        assert screen.accounts["agent"].role == Role.SALES_AGENT
+        assert screen.check_action("assign", ()) is True
+    rows = conn.execute("SELECT action, target, detail FROM audit WHERE user = 'useradmin' ORDER BY id").fetchall()
+    assert [tuple(r) for r in rows] == [("unlock", "maria", ""), ("role_change", "agent", "admin-agent -> sales-agent")]
+    conn.close()
+
+
 # --------------------------------------------------------------------------- audit
 
 
@@ -251,7 +278,10 @@ async def test_audit_log_newest_first_filters_and_pages(small_db):
         assert [e.target for e in shown] == ["user4", "user3", "user2"]
         assert {e.action for e in shown} == {"unlock"}
 
-        await pilot.press("slash")
+        await pilot.press("slash", *"useradmin", "enter")
+        await settle(app, pilot)
+        assert [screen.entries[k].action for k in screen.entries] == []  # useradmin did no unlock
+        screen.query_one("#audit-user", Input).value = ""
         await pilot.press("tab", "tab", *"2030-01-03", "enter")  # since
         await settle(app, pilot)
         assert [screen.entries[k].target for k in screen.entries] == ["user4", "user3", "user2"]

@@ -145,7 +145,6 @@ def password_changed(app: App, principal: Principal | None) -> None:
         return
     if hasattr(app, "principal"):
         app.principal = principal
-    app.notify("Your password was changed.", markup=False)
     app.refresh_bindings()
 
 

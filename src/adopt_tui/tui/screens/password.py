@@ -119,6 +119,8 @@ class ChangePasswordScreen(PaletteOff, CoreCalls, WorkerFailures, ModalScreen[Pr
         self.core("change", change, name="changing the password")
 
     def on_core_done(self, message: CoreDone) -> None:
+        if not self.forced:
+            self.notify("Your password was changed.", markup=False)
         self.dismiss(message.result)
 
     def core_refused(self, message: CoreRefused) -> None:

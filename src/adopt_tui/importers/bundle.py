@@ -115,22 +115,49 @@ def load_bundle(conn: sqlite3.Connection, directory: str | Path, principal: Prin
     """Validate every file of the bundle in ``directory``, then write it in one transaction."""
     principal.require(Perm.IMPORT, conn, action="load data")
     directory = Path(directory)
+    errors = Errors()
+    prepared = prepare_bundle(conn, directory, errors)
+    errors.raise_if_any()
+    with transaction(conn):
+        result = write_bundle(conn, prepared)
+        if audit_action:
+            audit.record(conn, principal.username, "import", target=str(directory),
+                         detail="bundle: " + ", ".join(f"{k} {v} rows" for k, v in result.rows.items()))
+    return result
+
+
+@dataclass
+class PreparedBundle:
+    """A validated bundle, ready for :func:`write_bundle` (used by the importer's runs)."""
+
+    raw: dict
+    parsed: dict
+
+    @property
+    def rows(self) -> dict[str, int]:
+        return {name: len(rows) for name, rows in self.raw.items()}
+
+
+def prepare_bundle(conn: sqlite3.Connection, directory: Path, errors: Errors) -> PreparedBundle:
+    """Read and validate a bundle without writing; errors go to ``errors``.
+
+    Raises AdoptError when ``directory`` is not a bundle at all.
+    """
     if not directory.is_dir():
         raise AdoptError(f"{directory}: not a directory (a bundle is a directory of CSV files)")
     present = [n for n in FILES if (directory / n).is_file()]
     if not present:
         raise AdoptError(f"{directory}: no bundle files found (expected some of: {', '.join(FILES)})")
-    errors = Errors()
     raw = {name: _read(directory / name, errors) for name in present}
-    errors.raise_if_any()
-    parsed = _validate(conn, raw, errors)
-    errors.raise_if_any()
-    with transaction(conn):
-        result = _write(conn, parsed)
-        result.rows = {name: len(rows) for name, rows in raw.items()}
-        if audit_action:
-            audit.record(conn, principal.username, "import", target=str(directory),
-                         detail="bundle: " + ", ".join(f"{k} {v} rows" for k, v in result.rows.items()))
+    if errors:
+        return PreparedBundle(raw, {})
+    return PreparedBundle(raw, _validate(conn, raw, errors))
+
+
+def write_bundle(conn: sqlite3.Connection, prepared: PreparedBundle) -> LoadResult:
+    """Write a prepared bundle inside the caller's transaction."""
+    result = _write(conn, prepared.parsed)
+    result.rows = prepared.rows
     return result
 
 

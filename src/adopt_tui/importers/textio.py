@@ -1,0 +1,262 @@
+"""Reading partner files: encodings, hashing, CSV rows with line numbers.
+
+Files are streamed (never read whole, except JSON, which is small): the
+CSV module reads a text stream decoded on the fly. UTF-8 with or without a
+byte-order mark is the norm; UTF-16 with a byte-order mark (what spreadsheet
+programs write as "Unicode text") is accepted too. Line ends may be LF or CRLF.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+from adopt_tui.errors import InputError
+
+HASH_CHUNK = 1 << 20
+
+
+class FileErrors:
+    """Errors of one file, forwarded to the run's capped collector.
+
+    ``count`` keeps counting past the cap so that every file knows whether it
+    is clean. ``strict`` (the write pass) raises at the first error instead.
+    """
+
+    def __init__(self, sink, name: str, *, strict: bool = False):
+        self.sink, self.name, self.strict, self.count = sink, name, strict, 0
+
+    def add(self, message: str, *, line: int | None = None, field: str | None = None) -> None:
+        self.count += 1
+        if self.strict:
+            raise InputError(message, file=self.name, line=line, field=field)
+        if self.sink is not None:
+            self.sink.add(message, file=self.name, line=line, field=field)
+
+    @property
+    def full(self) -> bool:
+        """The run keeps no more errors: scanning for details is pointless."""
+        return self.sink is not None and self.sink.full and not self.strict
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sniff_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"
+    return "utf-8-sig"
+
+
+def open_text(path: Path) -> io.TextIOWrapper:
+    raw = path.open("rb")
+    head = raw.read(4)
+    raw.seek(0)
+    return io.TextIOWrapper(raw, encoding=sniff_encoding(head), newline="", errors="strict")
+
+
+def first_text(path: Path, limit: int = 65536) -> str:
+    """The start of the file as text (for detection); raises UnicodeDecodeError."""
+    with path.open("rb") as fh:
+        head = fh.read(limit)
+    encoding = sniff_encoding(head)
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    return decoder.decode(head, final=False)
+
+
+def locate_decode_error(path: Path) -> tuple[int, int]:
+    """(line number, byte offset) of the first bytes that are not valid text."""
+    with path.open("rb") as fh:
+        data_head = fh.read(4)
+        fh.seek(0)
+        encoding = sniff_encoding(data_head)
+        if encoding == "utf-16":
+            return 1, 0
+        line, offset = 1, 0
+        first = True
+        for raw_line in fh:
+            chunk = raw_line[3:] if first and raw_line.startswith(codecs.BOM_UTF8) else raw_line
+            first = False
+            try:
+                chunk.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return line, offset + exc.start
+            offset += len(raw_line)
+            line += 1
+    return line, offset
+
+
+def delimiter_of(header_line: str, known: set[str]) -> str:
+    """',' or tab, whichever splits the header into more known column names."""
+    def score(sep: str) -> int:
+        return sum(1 for c in header_line.split(sep) if _norm(c) in known)
+
+    return "\t" if score("\t") > score(",") else ","
+
+
+def _norm(name: str) -> str:
+    return name.strip().strip('"').strip().lower()
+
+
+def norm_header(names: list[str]) -> list[str]:
+    return [_norm(n) for n in names]
+
+
+class CsvFile:
+    """A CSV file read as (line number, row) with its header mapped by name.
+
+    Iterating yields rows whose field count equals the header's; other rows
+    and unreadable content are reported to ``errors`` (with file and line)
+    and skipped. Blank lines are skipped. ``rows`` counts data rows seen.
+    """
+
+    def __init__(self, path: Path, errors: FileErrors, delimiter: str = ","):
+        self.path, self.errors, self.delimiter = path, errors, delimiter
+        self.header: list[str] = []      # as written
+        self.columns: list[str] = []     # normalised (lower case)
+        self.rows = 0
+        self.broken = False              # reading stopped early on an unreadable part
+
+    def index(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for i, c in enumerate(self.columns):
+            out.setdefault(c, i)
+        return out
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        for lines, rows in self.batches(1000):
+            yield from zip(lines, rows)
+
+    def batches(self, size: int) -> Iterator[tuple[list[int], list[list[str]]]]:
+        """(line numbers, rows) in lists of up to ``size`` rows."""
+        errors = self.errors
+        try:
+            fh = open_text(self.path)
+        except OSError as exc:
+            errors.add(f"cannot read the file: {exc.strerror}")
+            self.broken = True
+            return
+        with fh:
+            reader = csv.reader(fh, delimiter=self.delimiter, strict=True)
+            lines: list[int] = []
+            rows: list[list[str]] = []
+            try:
+                try:
+                    header = next(reader)
+                except StopIteration:
+                    errors.add("the file is empty (a header row is required)", line=1)
+                    self.broken = True
+                    return
+                self.header = [h.strip().lstrip("\ufeff") for h in header]
+                self.columns = norm_header(self.header)
+                width = len(header)
+                for row in reader:
+                    if len(row) != width:
+                        if not row or (len(row) == 1 and not row[0].strip()):
+                            continue
+                        self.rows += 1
+                        errors.add(
+                            f"{len(row)} fields, the header has {width} (a row must have as many fields as the header)",
+                            line=reader.line_num,
+                        )
+                        continue
+                    lines.append(reader.line_num)
+                    rows.append(row)
+                    if len(rows) >= size:
+                        self.rows += len(rows)
+                        yield lines, rows
+                        lines, rows = [], []
+                if rows:
+                    self.rows += len(rows)
+                    yield lines, rows
+            except UnicodeDecodeError:
+                line, offset = locate_decode_error(self.path)
+                errors.add(f"not UTF-8 text (invalid bytes at byte {offset}); is this the right file?", line=line)
+                self.broken = True
+            except csv.Error as exc:
+                message = str(exc)
+                line = reader.line_num or 1
+                if "field larger than field limit" in message:
+                    message = (f"a field is longer than {csv.field_size_limit():,} characters "
+                               "(not a report file, or a broken one)")
+                elif "NUL" in message:
+                    message = "the file contains NUL bytes (binary data, not a CSV text file)"
+                else:
+                    message = f"malformed CSV: {message}"
+                errors.add(message, line=line)
+                self.broken = True
+
+
+# --------------------------------------------------------------------------- fast field parsers
+
+_BOOLS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+
+
+class Parsers:
+    """Memoised field parsers for hot loops (dates and booleans repeat a lot).
+
+    Each returns (value, None) or (None, reason).
+    """
+
+    def __init__(self):
+        self._dates: dict[str, str | None] = {"": None}
+        self._bools: dict[str, bool] = {}
+
+    def date(self, text: str) -> str | None:
+        """ISO date or None for ''; raises ValueError."""
+        try:
+            return self._dates[text]
+        except KeyError:
+            pass
+        value = text.strip()
+        if not value:
+            result = None
+        else:
+            result = _parse_any_date(value)
+            if result is None:
+                raise ValueError(f"{text!r} is not a date (expected YYYY-MM-DD)")
+        if len(self._dates) < 100_000:
+            self._dates[text] = result
+        return result
+
+    def bool(self, text: str, empty: bool | None = None) -> bool | None:
+        try:
+            return self._bools[text]
+        except KeyError:
+            pass
+        value = text.strip().lower()
+        if value in _BOOLS:
+            self._bools[text] = _BOOLS[value]
+            return _BOOLS[value]
+        if value == "":
+            return empty
+        raise ValueError(f"{text!r} is not a boolean (expected True or False)")
+
+
+def _parse_any_date(value: str) -> str | None:
+    """YYYY-MM-DD (optionally with a time), or M/D/YYYY (optionally with a time)."""
+    try:
+        return date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        pass
+    head = value.split(" ", 1)[0].split("T", 1)[0]
+    parts = head.split("/")
+    if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[2]) == 4:
+        try:
+            return date(int(parts[2]), int(parts[0]), int(parts[1])).isoformat()
+        except ValueError:
+            return None
+    return None

@@ -155,8 +155,10 @@ class AuditScreen(CoreCalls, AdoptScreen):
                 select.value = self.filters.action
 
     def selected(self) -> AuditEntry | None:
+        if not self.entries:
+            return None
         table = self.query_one("#audit-table", DataTable)
-        if not self.entries or table.row_count == 0:
+        if table.row_count == 0:
             return None
         try:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value

@@ -39,7 +39,13 @@ INPUT_EVENTS = (events.Key, events.MouseDown, events.MouseScrollDown, events.Mou
 
 
 class IdleLockScreen(PaletteOff, CoreCalls, WorkerFailures, ModalScreen[Principal | None]):
-    """Covers everything; dismisses with the refreshed Principal, or None to log out."""
+    """Covers everything; dismisses with the refreshed Principal, or None to log out.
+
+    ``on_close(result)`` is called by the app once it is gone. (Not a
+    push_screen callback: that runs through whatever message pump was active
+    when the idle timer was created, typically the login screen, which is long
+    gone by the time the lock closes.)
+    """
 
     CSS_PATH = "lock.tcss"
     AUTO_FOCUS = "#idle-password"
@@ -49,10 +55,17 @@ class IdleLockScreen(PaletteOff, CoreCalls, WorkerFailures, ModalScreen[Principa
                 priority=True),
     ]
 
-    def __init__(self, username: str, display_name: str = "") -> None:
+    def __init__(self, username: str, display_name: str = "",
+                 on_close: Callable[[Principal | None], object] | None = None) -> None:
         super().__init__()
         self.username = username
         self.display_name = display_name
+        self.on_close = on_close
+
+    def close(self, result: Principal | None) -> None:
+        self.dismiss(result)
+        if self.on_close is not None:
+            self.app.call_later(self.on_close, result)
 
     def compose(self) -> ComposeResult:
         who = f"{self.display_name} ({self.username})" if self.display_name else self.username
@@ -81,14 +94,14 @@ class IdleLockScreen(PaletteOff, CoreCalls, WorkerFailures, ModalScreen[Principa
         self.core("unlock", unlock, name="checking the password")
 
     def on_core_done(self, message: CoreDone) -> None:
-        self.dismiss(message.result)
+        self.close(message.result)
 
     def core_refused(self, message: CoreRefused) -> None:
         self.query_one("#idle-message", Static).update(Text(message.text))
         self.query_one("#idle-password", Input).focus()
 
     def action_logout(self) -> None:
-        self.dismiss(None)
+        self.close(None)
 
 
 class IdleGuard:
@@ -192,8 +205,8 @@ class IdleGuard:
 
     def _cover(self, detail: str) -> None:
         principal = self._principal()
-        self.screen = IdleLockScreen(principal.username, principal.display_name)
-        self.app.push_screen(self.screen, callback=self._uncovered)
+        self.screen = IdleLockScreen(principal.username, principal.display_name, on_close=self._uncovered)
+        self.app.push_screen(self.screen)
         record_audit(self.app, principal.username, audit.IDLE_LOCK, detail)
 
     def _uncovered(self, principal: Principal | None) -> None:

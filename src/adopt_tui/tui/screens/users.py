@@ -171,8 +171,10 @@ class UsersScreen(CoreCalls, AdoptScreen):
         self.refresh_bindings()
 
     def selected(self) -> AccountInfo | None:
+        if not self.accounts:
+            return None
         table = self.query_one("#users-table", DataTable)
-        if not self.accounts or table.row_count == 0:
+        if table.row_count == 0:
             return None
         try:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value

@@ -396,3 +396,38 @@ async def test_forced_password_change_can_log_out(small_db):
     conn = connect(small_db)
     assert conn.execute("SELECT user FROM audit WHERE action = 'logout'").fetchone()[0] == "maria"
     conn.close()
+
+
+async def test_anyone_changes_their_own_password(small_db):
+    from adopt_tui.tui.admin import open_entry
+
+    app = AdminApp(small_db, MARIA)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert open_entry(app, "users") is False  # not for a sales agent
+        assert open_entry(app, "password") is True
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ChangePasswordScreen) and not screen.forced
+        assert app.use_command_palette  # not forced: the palette stays
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is not screen
+        open_entry(app, "password")
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#pw-current", Input).value = "not-marias-password"
+        screen.query_one("#pw-new", Input).value = "maria-new-password"
+        screen.query_one("#pw-repeat", Input).value = "maria-new-password"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert "current password is not right" in str(screen.query_one("#pw-message").render())
+        screen.query_one("#pw-current", Input).value = "maria-demo-password"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is not screen
+        assert ("Your password was changed.", "information") in app.notes
+    conn = connect(small_db)
+    assert accounts.login(conn, "maria", "maria-new-password").username == "maria"
+    conn.close()

@@ -121,7 +121,7 @@ def entries_for(principal: Principal | None) -> list[AdminEntry]:
 
 
 def open_entry(app: App, key: str) -> bool:
-    """Open one administration screen (a modal for the password change); False when not allowed."""
+    """Open one administration screen (pop back to it when open); False when not allowed."""
     for entry in entries_for(getattr(app, "principal", None)):
         if entry.key == key:
             screen = entry.factory()
@@ -130,22 +130,10 @@ def open_entry(app: App, key: str) -> bool:
                     while app.screen is not open_screen:
                         app.pop_screen()
                     return True
-            if key == "password":
-                app.push_screen(screen, callback=lambda principal: password_changed(app, principal))
-            else:
-                app.push_screen(screen)
+            app.push_screen(screen)  # a voluntary password change leaves the principal as it was
             return True
     app.notify("That screen is not available to you.", severity="warning")
     return False
-
-
-def password_changed(app: App, principal: Principal | None) -> None:
-    """The voluntary password change ended: refresh the app's principal."""
-    if principal is None:
-        return
-    if hasattr(app, "principal"):
-        app.principal = principal
-    app.refresh_bindings()
 
 
 class AdminCommands(Provider):

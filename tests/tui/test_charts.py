@@ -113,3 +113,19 @@ async def test_bar_chart_empty():
         bars.set_bars([])
         await pilot.pause()
         assert "Nothing to show" in bars.render().plain
+
+
+async def test_trend_chart_zoom_spans_the_figures():
+    app = ChartApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        chart = app.query_one(TrendChart)
+        chart.set_points(["Aug", "Sep", "Oct"], {"Deployment": [68.6, 71.0, 74.7]})
+        await pilot.pause()
+        assert "0 %┤" in chart.render().plain
+        chart.set_zoom(True)
+        await pilot.pause()
+        text = chart.render().plain
+        assert " 0 %┤" not in text and "100 %┤" not in text
+        assert "80 %┤" in text and "66 %┤" in text
+        rows = [line for line in text.split("\n") if MARKERS[0] in line][1:]
+        assert len(rows) == 3  # three distinct rows: the rise is visible

@@ -131,6 +131,10 @@ async def test_tabs_switch_by_key_and_show_the_core_figures(demo_db):
         assert len(chart.labels) == len(p.trend) == 12
         assert chart.labels[-1] == "Oct"
         assert chart.series_names == ("Deployment", "Usage", "Adjusted usage")
+        await pilot.press("6", "z")
+        assert chart.zoomed and "zoomed" in str(screen.query_one("#trend-caption").render())
+        await pilot.press("1")
+        assert screen.check_action("zoom", ()) is False  # z applies to the trend only
 
         lowest = cells(screen.query_one("#lowest-table", DataTable))
         assert [int(k.split(":")[1]) for k in lowest] == [r["id"] for r in p.lowest_adopters]

@@ -91,6 +91,8 @@ class PortfolioScreen(AdoptScreen):
         ),
         Binding("right_square_bracket", "next_tab(1)", "Next tab", show=False, id="portfolio.next_tab"),
         Binding("left_square_bracket", "next_tab(-1)", "Previous tab", show=False, id="portfolio.previous_tab"),
+        Binding("z", "zoom", "Zoom", id="portfolio.zoom",
+                tooltip="Trend: stretch the y axis to the figures, or back to 0-100 %"),
         Binding("e", "export", "Export", id="portfolio.export", tooltip="Export the portfolio or its customers"),
         Binding("f5", "reload", "Reload", show=False, id="portfolio.reload", tooltip="Read the figures again"),
         Binding("escape,q", "back", "Back", id="portfolio.back", tooltip="Back to the previous screen"),
@@ -111,7 +113,7 @@ class PortfolioScreen(AdoptScreen):
         with TabbedContent(id="portfolio-tabs", initial="overview"):
             with TabPane("Overview", id="overview"):
                 with Horizontal(id="overview-tables"):
-                    with Vertical(classes="panel"):
+                    with Vertical(classes="panel", id="overview-figures-panel"):
                         yield Label("Licenses and usage", classes="panel-title")
                         yield self._table("overview-figures", cursor="none")
                     with Vertical(classes="panel"):
@@ -193,7 +195,7 @@ class PortfolioScreen(AdoptScreen):
         self._fill(message.portfolio)
         customers = message.portfolio.totals["customers"]
         self.query_one(StatusLine).set(
-            as_of=message.portfolio.as_of or "", extra=f"portfolio of {customers:,} customers",
+            as_of=message.portfolio.as_of or "", extra=f"{customers:,} customers",
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -320,11 +322,7 @@ class PortfolioScreen(AdoptScreen):
                 "Adjusted usage": [m["adjusted_usage_pct"] for m in trend],
             },
         )
-        caption = "Deployment and usage % by month"
-        if trend:
-            first, last = trend[0]["month"], trend[-1]["month"]
-            caption += f", {first} to {last}" if first != last else f", {last}"
-        self.query_one("#trend-caption", Label).update(caption)
+        self._caption()
         table = self.query_one("#trend-table", DataTable)
         table.clear(columns=True)
         for label, key in (("Month", "month"), ("Customers", "customers"), ("Deployment", "deployment_pct"),
@@ -333,6 +331,16 @@ class PortfolioScreen(AdoptScreen):
         for m in trend:
             table.add_row(m["month"], self._n(m["customers"]), self._pct(m["deployment_pct"]),
                           self._usage(m["usage_pct"]), self._usage(m["adjusted_usage_pct"]), key=f"m:{m['month']}")
+
+    def _caption(self) -> None:
+        trend = self.portfolio.trend if self.portfolio is not None else []
+        caption = "Deployment and usage % by month"
+        if trend:
+            first, last = trend[0]["month"], trend[-1]["month"]
+            caption += f", {first} to {last}" if first != last else f", {last}"
+        if self.query_one("#trend-chart", TrendChart).zoomed:
+            caption += " · zoomed (z)"
+        self.query_one("#trend-caption", Label).update(caption)
 
     def _fill_opportunities(self, p: Portfolio) -> None:
         def customers(table_id: str, rows: list[dict], *, unassigned: bool = False) -> None:
@@ -393,6 +401,7 @@ class PortfolioScreen(AdoptScreen):
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.tabbed_content.id == "portfolio-tabs" and event.pane.id:
             self._focus_first_table(event.pane.id, only_if_tabs_unfocused=True)
+            self.refresh_bindings()  # z (zoom) applies to the trend only
 
     def _focus_first_table(self, tab: str, *, only_if_tabs_unfocused: bool = False) -> None:
         if only_if_tabs_unfocused and self.focused is not None and self.focused.id is not None \
@@ -403,6 +412,11 @@ class PortfolioScreen(AdoptScreen):
             if table.can_focus:
                 table.focus()
                 return
+
+    def action_zoom(self) -> None:
+        chart = self.query_one("#trend-chart", TrendChart)
+        chart.set_zoom(not chart.zoomed)
+        self._caption()
 
     def action_reload(self) -> None:
         self.load()
@@ -417,6 +431,8 @@ class PortfolioScreen(AdoptScreen):
             return principal is not None and principal.can(Perm.EXPORT)
         if action == "back":
             return len(self.app.screen_stack) > 1
+        if action == "zoom":
+            return self.query_one(TabbedContent).active == "trend"
         return True
 
     def action_export(self) -> None:

@@ -22,7 +22,7 @@ LINK = "·"  # the dots between two markers of one series
 REFERENCE = "┄"  # the 100 % line, drawn when a series goes above it
 OVERLAP = "✱"  # two series on one cell: neither hides the other silently
 EIGHTHS = " ▏▎▍▌▋▊▉"
-NICE_STEPS = (5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)
+NICE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,22 @@ def _nice_top(maximum: float) -> float:
     return float(math.ceil(maximum / step) * step)
 
 
-def _tick_step(top: float, rows: int) -> float:
+def _zoomed_range(low: float, high: float) -> tuple[float, float]:
+    """A y range around the data (multiples of 5 %, at least 10 points wide)."""
+    pad = max(2.0, (high - low) * 0.1)
+    bottom = max(0.0, math.floor((low - pad) / 5) * 5)
+    top = math.ceil((high + pad) / 5) * 5
+    if top - bottom < 10:
+        top = bottom + 10
+    return float(bottom), float(top)
+
+
+def _tick_step(span: float, rows: int) -> float:
     """The smallest nice step that leaves at least one empty row between ticks."""
     for step in NICE_STEPS:
-        if top / step <= max(1, (rows - 1) / 2):
+        if span / step <= max(1, (rows - 1) / 2):
             return float(step)
-    return top
+    return span
 
 
 class TrendChart(Widget):
@@ -84,6 +94,11 @@ class TrendChart(Widget):
         self.empty_text = empty_text
         self._labels: tuple[str, ...] = ()
         self._series: tuple[_Series, ...] = ()
+        self.zoomed = False  # False: the y axis starts at 0 %; True: it spans the data
+
+    def set_zoom(self, zoomed: bool) -> None:
+        self.zoomed = bool(zoomed)
+        self.refresh()
 
     # ------------------------------------------------------------------ data
 
@@ -138,13 +153,16 @@ class TrendChart(Widget):
             return Text(self.empty_text, style=self._style("trendchart--empty"), no_wrap=True)
         legend = self._legend(width)
         rows = height - len(legend) - 2  # the x axis and its labels
-        top = _nice_top(max(values))
+        if self.zoomed:
+            bottom, top = _zoomed_range(min(values), max(values))
+        else:
+            bottom, top = 0.0, _nice_top(max(values))
         y_labels = {}
         if rows >= 3:
-            step = _tick_step(top, rows)
-            tick = 0.0
+            step = _tick_step(top - bottom, rows)
+            tick = math.ceil(bottom / step) * step
             while tick <= top + 1e-9:
-                y_labels[self._row(tick, top, rows)] = f"{tick:,.0f} %"
+                y_labels[self._row(tick, bottom, top, rows)] = f"{tick:,.0f} %"
                 tick += step
         label_w = max((len(t) for t in y_labels.values()), default=5)
         plot_w = width - label_w - 1
@@ -154,8 +172,8 @@ class TrendChart(Widget):
 
         xs = [int((i + 0.5) * plot_w / n) for i in range(n)]
         grid: list[list[tuple[str, str | None]]] = [[(" ", None)] * plot_w for _ in range(rows)]
-        if top > 100:
-            r100 = self._row(100.0, top, rows)
+        if top > 100 >= bottom:
+            r100 = self._row(100.0, bottom, top, rows)
             grid[r100] = [(REFERENCE, "trendchart--axis")] * plot_w
         # links first, then markers on top of them
         for index, s in enumerate(self._series):
@@ -166,14 +184,14 @@ class TrendChart(Widget):
                     continue
                 for x in range(xs[i] + 1, xs[i + 1]):
                     t = (x - xs[i]) / (xs[i + 1] - xs[i])
-                    grid[self._row(a + (b - a) * t, top, rows)][x] = (LINK, cls)
+                    grid[self._row(a + (b - a) * t, bottom, top, rows)][x] = (LINK, cls)
         overlap = False
         for index, s in enumerate(self._series):
             cls = f"trendchart--series-{index}"
             for i, v in enumerate(s.values):
                 if v is None:
                     continue
-                row = self._row(v, top, rows)
+                row = self._row(v, bottom, top, rows)
                 if grid[row][xs[i]][0] in MARKERS or grid[row][xs[i]][0] == OVERLAP:
                     grid[row][xs[i]] = (OVERLAP, "trendchart--label")
                     overlap = True
@@ -220,9 +238,9 @@ class TrendChart(Widget):
         return "".join(line)
 
     @staticmethod
-    def _row(value: float, top: float, rows: int) -> int:
-        value = min(max(value, 0.0), top)
-        return int(round((top - value) / top * (rows - 1)))
+    def _row(value: float, bottom: float, top: float, rows: int) -> int:
+        value = min(max(value, bottom), top)
+        return int(round((top - value) / (top - bottom) * (rows - 1)))
 
 
 class BarChart(Widget):

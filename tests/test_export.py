@@ -330,6 +330,15 @@ def test_users_export_columns(small_conn, out):
     assert ja1["is_deleted"] is False and "exchange" in ja1["entitled_workloads"]
 
 
+def test_users_export_needs_user_level_data(small_conn, out):
+    # 2026-08-31 comes from figures_history (aggregates): no users behind those figures
+    with pytest.raises(ExportError, match="imported as totals"):
+        _export(small_conn, out, "users", "csv", customer_id=1, as_of="2026-08-31")
+    with pytest.raises(ExportError, match="no figures on or before"):
+        _export(small_conn, out, "users", "csv", customer_id=1, as_of="2020-01-01")
+    assert list(out.iterdir()) == []
+
+
 def test_users_export_of_a_customer_not_visible_is_refused(small_conn, out):
     with pytest.raises(NotFound):
         _export(small_conn, out, "users", "csv", principal=MARIA, customer_id=2)  # Bravo: tomas's

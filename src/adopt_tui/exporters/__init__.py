@@ -136,9 +136,15 @@ def run_export(
     rowset = None
     users_as_of = None
     if kind == "users":
-        users_as_of = rowsets.customer_snapshot(conn, customer.id, scope, snap_as_of)
-        if users_as_of is None:
+        snapshot = rowsets.customer_snapshot(conn, customer.id, scope, snap_as_of)
+        if snapshot is None:
             raise ExportError(f"{customer.name} has no figures on or before {snap_as_of} ({scope} scope)")
+        users_as_of, source = snapshot
+        if source != "computed":
+            raise ExportError(
+                f"{customer.name}'s figures as of {users_as_of} were imported as totals, without user-level "
+                "data; choose a later as-of date for the users export"
+            )
         frame, codes = rowsets.users_frame(conn, customer.id, scope, users_as_of)
         if fmt == "json":
             document = rowsets.users_document(frame, codes, customer, scope, users_as_of)

@@ -330,12 +330,15 @@ def users_frame(conn: sqlite3.Connection, customer_id: int, scope: str, snap: st
     return frame, codes
 
 
-def customer_snapshot(conn: sqlite3.Connection, customer_id: int, scope: str, as_of: str) -> str | None:
+def customer_snapshot(conn: sqlite3.Connection, customer_id: int, scope: str, as_of: str) -> tuple[str, str] | None:
+    """(as-of date, source) of the customer's latest figures on or before ``as_of``; None when none.
+    source: ``computed`` (from user-level rows) or ``imported`` (aggregates only)."""
     row = conn.execute(
-        "SELECT MAX(as_of) FROM fig_customer WHERE customer_id = ? AND scope = ? AND as_of <= ?",
+        "SELECT as_of, source FROM fig_customer WHERE customer_id = ? AND scope = ? AND as_of <= ? "
+        "ORDER BY as_of DESC LIMIT 1",
         (customer_id, scope, as_of),
     ).fetchone()
-    return row[0]
+    return None if row is None else (row[0], row[1])
 
 
 def users_rows(frame: pd.DataFrame, codes: list[str], scope: str, snap: str) -> RowSet:

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import stat
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -191,6 +192,8 @@ def test_deployment_xlsx(small_conn, out):
     e3 = [r for r in rows if r["customerName"] == "Alpha Tools" and r["sku"] == "ENTERPRISEPACK"][0]
     assert (e3["licensesSold"], e3["licensesDeployed"]) == (10, 4)
     assert e3["deploymentPercent"] == pytest.approx(0.4)
+    assert e3["asOf"] == datetime(2026, 10, 31)  # a real date in Excel (text in CSV)
+    assert ws.cell(row=2, column=header.index("asOf") + 1).number_format == "yyyy-mm-dd"
     pct_col = header.index("deploymentPercent") + 1
     for row in ws.iter_rows(min_row=2, min_col=pct_col, max_col=pct_col):
         cell = row[0]
@@ -321,6 +324,7 @@ def test_users_export_columns(small_conn, out):
     assert ws.title == "Users" and ws.freeze_panes == "A2"
     xa1 = [r for r in xrows if r["userPrincipalName"] == "a1@alpha.example"][0]
     assert xa1["isDeleted"] is False and xa1["active_exchange"] is True
+    assert xa1["lastActivity_exchange"] == datetime(2026, 10, 4) and xa1["lastActivity_teams"] is None
     # JSON
     doc = json.loads(_export(small_conn, out, "users", "json", customer_id=1).path.read_text())
     assert doc["customer"] == {"tenant_id": TENANT_A, "name": "Alpha Tools"}
@@ -465,7 +469,7 @@ def test_formula_names_come_back_as_literal_text_in_xlsx(small_conn, out, inject
     assert seen == injected
     for row in ws.iter_rows(min_row=2):
         for cell in row:
-            assert cell.data_type in ("s", "n", "b"), (cell.coordinate, cell.data_type)
+            assert cell.data_type in ("s", "n", "b", "d"), (cell.coordinate, cell.data_type)
             if header[cell.column - 1] in ("licensesSold", "licensesDeployed", "licensesQualified", "licensesActive"):
                 assert cell.data_type == "n"
 

@@ -28,13 +28,13 @@ from adopt_tui.metrics.rules import USAGE_BANDS, window_start
 
 BATCH_ROWS = 5000
 
-TEXT, INT, PCT, BOOL, MIXED = "text", "int", "pct", "bool", "mixed"
+TEXT, INT, PCT, BOOL, DATE, MIXED = "text", "int", "pct", "bool", "date", "mixed"
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str   # text | int | pct | bool | mixed (per value: int, float, Percent, text)
+    type: str   # text | int | pct | bool | date (ISO text) | mixed (per value: int, float, Percent, text)
     width: int  # XLSX column width in characters
 
 
@@ -73,7 +73,7 @@ DEPLOYMENT_COLUMNS = [
     Column("licensesDeployed", INT, 17),
     Column("deploymentPercent", PCT, 19),
     Column("scope", TEXT, 7),
-    Column("asOf", TEXT, 11),
+    Column("asOf", DATE, 11),
 ]
 
 USAGE_COLUMNS = [
@@ -87,14 +87,14 @@ USAGE_COLUMNS = [
     Column("adjustedUsagePercent", PCT, 22),
     Column("explanationCodes", TEXT, 40),
     Column("recommendationCodes", TEXT, 40),
-    Column("asOf", TEXT, 11),
+    Column("asOf", DATE, 11),
 ]
 
 PORTFOLIO_COLUMNS = [
     Column("metric", TEXT, 30),
     Column("value", MIXED, 12),
     Column("scope", TEXT, 7),
-    Column("asOf", TEXT, 11),
+    Column("asOf", DATE, 11),
 ]
 
 # metric name in the export -> key of metrics_document()["portfolio"]
@@ -349,9 +349,9 @@ def users_rows(frame: pd.DataFrame, codes: list[str], scope: str, snap: str) -> 
         Column("entitledWorkloads", TEXT, 40),
     ]
     for code in codes:
-        columns.append(Column(f"lastActivity_{code}", TEXT, max(13, len(code) + 14)))
+        columns.append(Column(f"lastActivity_{code}", DATE, max(13, len(code) + 14)))
         columns.append(Column(f"active_{code}", BOOL, max(8, len(code) + 8)))
-    columns += [Column("scope", TEXT, 7), Column("asOf", TEXT, 11)]
+    columns += [Column("scope", TEXT, 7), Column("asOf", DATE, 11)]
     rows = []
     for rec in frame.to_dict("records"):
         row = [rec["upn"], rec["display_name"], bool(rec["deleted"]),

@@ -10,7 +10,8 @@ Numbers stay numbers.
 
 Percentages: CSV writes them rounded to one decimal on the 0-100 scale, exactly
 as ``metrics_document`` rounds them (empty when not available); XLSX writes the
-exact fraction (0-1) with the ``0.0%`` number format.
+exact fraction (0-1) with the ``0.0%`` number format. Dates: CSV ``YYYY-MM-DD``
+text; XLSX real dates (serial numbers with the ``yyyy-mm-dd`` format).
 
 Speed: each row set gets a small row converter (CSV) or row writer (XLSX)
 compiled for its column types, so that the per-row Python work is one
@@ -22,9 +23,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from typing import BinaryIO, Callable
 
-from adopt_tui.exporters.rows import BOOL, DANGEROUS_FIRST, INT, MIXED, PCT, TEXT, Column, Percent, RowSet
+from adopt_tui.exporters.rows import BOOL, DANGEROUS_FIRST, DATE, INT, MIXED, PCT, TEXT, Column, Percent, RowSet
 
 OnBatch = Callable[[int], None]  # called after each batch with the rows written so far
 
@@ -88,7 +90,8 @@ def csv_converter(columns: list[Column], safe: bool) -> Callable[[list[tuple]], 
     for i, c in enumerate(columns):
         v = f"c{i}"
         exprs.append({
-            TEXT: v if safe else f"Z({v})", INT: v, PCT: f"P({v})", BOOL: f"B({v})", MIXED: f"M({v})",
+            TEXT: v if safe else f"Z({v})", DATE: v if safe else f"Z({v})",
+            INT: v, PCT: f"P({v})", BOOL: f"B({v})", MIXED: f"M({v})",
         }[c.type])
     source = (
         "def convert(batch, P, Z, B, M):\n"
@@ -120,10 +123,33 @@ def write_csv(fh: BinaryIO, rowset: RowSet, on_batch: OnBatch, *, bom: bool = Fa
 # --------------------------------------------------------------------------- XLSX
 
 
+def _xlsx_dates(write_number, write_string, date_fmt) -> Callable:
+    """D(row, col, iso_text): an Excel date (serial number, ``yyyy-mm-dd`` format); text that is not an ISO
+    date stays (neutralised) text."""
+    cache: dict = {}
+    epoch = date(1899, 12, 30).toordinal()
+
+    def write_date(r: int, c: int, text: str) -> None:
+        serial = cache.get(text)
+        if serial is None:
+            try:
+                serial = date.fromisoformat(text).toordinal() - epoch
+            except (TypeError, ValueError):
+                serial = False
+            if len(cache) < 100_000:
+                cache[text] = serial
+        if serial is False:
+            write_string(r, c, neutralise(text))
+        else:
+            write_number(r, c, serial, date_fmt)
+
+    return write_date
+
+
 def xlsx_row_writer(columns: list[Column], safe: bool) -> Callable:
-    """``write(batch, row_no, S, N, B, M, Z, pct_format) -> last row_no``, one ``write_*`` per non-empty cell."""
+    """``write(batch, row_no, S, N, B, M, Z, D, pct_format) -> last row_no``, one ``write_*`` per non-empty cell."""
     lines = [
-        "def write(batch, r, S, N, B, M, Z, pf):",
+        "def write(batch, r, S, N, B, M, Z, D, pf):",
         f"    for ({_names(columns)}) in batch:",
         "        r += 1",
     ]
@@ -137,6 +163,8 @@ def xlsx_row_writer(columns: list[Column], safe: bool) -> Callable:
             lines.append(f"        if {v} is not None: N(r, {i}, {v} / 100.0, pf)")
         elif c.type == BOOL:
             lines.append(f"        if {v} is not None: B(r, {i}, bool({v}))")
+        elif c.type == DATE:
+            lines.append(f"        if {v}: D(r, {i}, {v})")
         else:
             lines.append(f"        if {v} is not None and {v} != '': M(r, {i}, {v})")
     lines.append("    return r")
@@ -159,9 +187,11 @@ def write_xlsx(fh: BinaryIO, rowset: RowSet, on_batch: OnBatch, *, tmpdir: str |
         ws = wb.add_worksheet(rowset.sheet)
         header = wb.add_format({"bold": True})
         pct_fmt = wb.add_format({"num_format": "0.0%"})
+        date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
         columns = rowset.columns
         for i, c in enumerate(columns):
-            ws.set_column(i, i, max(c.width, len(c.name) + 2), pct_fmt if c.type == PCT else None)
+            col_fmt = pct_fmt if c.type == PCT else date_fmt if c.type == DATE else None
+            ws.set_column(i, i, max(c.width, len(c.name) + 2), col_fmt)
         ws.freeze_panes(1, 0)
         for i, c in enumerate(columns):
             ws.write_string(0, i, neutralise(c.name), header)
@@ -177,10 +207,11 @@ def write_xlsx(fh: BinaryIO, rowset: RowSet, on_batch: OnBatch, *, tmpdir: str |
                 ws.write_string(r, col, neutralise(str(v)))
 
         write = xlsx_row_writer(columns, rowset.safe)
+        write_date = _xlsx_dates(ws.write_number, ws.write_string, date_fmt)
         row_no = 0
         for batch in rowset.batches:
             row_no = write(batch, row_no, ws.write_string, ws.write_number, ws.write_boolean, mixed,
-                           neutralise, pct_fmt)
+                           neutralise, write_date, pct_fmt)
             on_batch(row_no)
     except BaseException:
         # close XlsxWriter's temporary row files without assembling the workbook

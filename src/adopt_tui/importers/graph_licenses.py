@@ -226,21 +226,45 @@ def write_subscriptions(conn: sqlite3.Connection, customer_id: int, parsed: Subs
 
 
 def reconcile(conn: sqlite3.Connection, customer_ids) -> None:
-    """Set each aggregate row to its tenant total less the individual subscriptions
-    of the same SKU and status (never below 0)."""
+    """Set each aggregate row to the part of its tenant total that individual
+    subscriptions of the SKU do not explain (never below 0).
+
+    Individual quantities are matched to the aggregate of the same status
+    first, then whatever is left to the SKU's other aggregates (enabled units
+    first): Partner Center's and Graph's states do not always agree (an
+    expired subscription may already show as suspended in Graph).
+    """
+    order = {kind.lower(): i for i, (kind, _) in enumerate(UNIT_KINDS)}
     for cid in customer_ids:
-        aggregates = conn.execute(
-            "SELECT id, sku, status, offer_name, quantity FROM subscriptions "
+        aggregates: dict[str, list] = {}
+        for sid, ext, sku, status, offer, quantity in conn.execute(
+            "SELECT id, ext_id, sku, status, offer_name, quantity FROM subscriptions "
             f"WHERE customer_id = ? AND ext_id LIKE '{AGGREGATE_PREFIX}%'", (cid,),
-        ).fetchall()
-        for sid, sku, status, offer, quantity in aggregates:
+        ):
             m = _TOTAL.search(offer or "")
-            if not m:
-                continue
-            individual = conn.execute(
-                "SELECT COALESCE(SUM(quantity), 0) FROM subscriptions WHERE customer_id = ? AND sku = ? "
-                f"AND status = ? AND ext_id NOT LIKE '{AGGREGATE_PREFIX}%'", (cid, sku, status),
-            ).fetchone()[0]
-            remainder = max(0, int(m.group(1)) - int(individual))
-            if remainder != quantity:
-                conn.execute("UPDATE subscriptions SET quantity = ? WHERE id = ?", (remainder, sid))
+            if m:
+                kind = ext.rsplit(":", 1)[-1]
+                aggregates.setdefault(sku, []).append([order.get(kind, 9), sid, status, int(m.group(1)), quantity])
+        if not aggregates:
+            continue
+        pool: dict[str, dict[str, int]] = {}
+        for sku, status, qty in conn.execute(
+            "SELECT sku, status, SUM(quantity) FROM subscriptions WHERE customer_id = ? "
+            f"AND ext_id NOT LIKE '{AGGREGATE_PREFIX}%' GROUP BY sku, status", (cid,),
+        ):
+            pool.setdefault(sku, {})[status] = int(qty)
+        for sku, rows in aggregates.items():
+            rows.sort()
+            left = dict(pool.get(sku, {}))
+            remaining = {}
+            for _, sid, status, total, _ in rows:
+                take = min(total, left.get(status, 0))
+                left[status] = left.get(status, 0) - take
+                remaining[sid] = total - take
+            spare = sum(left.values())
+            for _, sid, _, _, quantity in rows:
+                take = min(remaining[sid], spare)
+                spare -= take
+                value = remaining[sid] - take
+                if value != quantity:
+                    conn.execute("UPDATE subscriptions SET quantity = ? WHERE id = ?", (value, sid))

@@ -305,8 +305,6 @@ class ReportReader:
                 else:
                     reason = f"{v!r} is not a boolean (expected True or False)"
                 self.errors.add(reason, line=lines[i], field=header)
-                if self.errors.full:
-                    break
 
     def _combo(self, combo: tuple) -> tuple:
         """((sku, assigned date), ...) for one combination of products, flags and assign dates."""

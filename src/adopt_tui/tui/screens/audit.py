@@ -150,7 +150,7 @@ class AuditScreen(CoreCalls, AdoptScreen):
         self._actions = actions
         select = self.query_one("#audit-action", Select)
         with self.prevent(Select.Changed):
-            select.set_options([(a, a) for a in actions])
+            select.set_options([(Text(a), a) for a in actions])
             if self.filters.action in actions:
                 select.value = self.filters.action
 

@@ -698,3 +698,11 @@ def test_package_exports_the_api():
         assert hasattr(exporters, name)
     assert exporters.KINDS == ("deployment", "usage", "users", "portfolio")
     assert exporters.FORMATS == ("csv", "xlsx", "json")
+
+
+def test_relative_path_is_resolved_and_audited_absolute(small_conn, out, monkeypatch):
+    monkeypatch.chdir(out)
+    result = run_export(small_conn, ADMIN, kind="deployment", fmt="csv", out_path="rel.csv")
+    assert result.path == out / "rel.csv" and result.path.is_absolute() and result.path.exists()
+    target = small_conn.execute("SELECT target FROM audit WHERE action = 'export'").fetchone()[0]
+    assert target == str(out / "rel.csv")

@@ -109,7 +109,7 @@ def run_export(
 
     principal.require(Perm.EXPORT, conn, action="export")
     _validate(kind, fmt, scope, as_of)
-    target = Path(os.path.expanduser(os.fspath(out_path)))
+    target = Path(os.path.abspath(os.path.expanduser(os.fspath(out_path))))
     problem = check_destination(target)
     if problem:
         raise ExportError(problem)
@@ -190,6 +190,9 @@ def run_export(
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+        close = getattr(rowset.batches, "close", None) if rowset is not None else None
+        if close is not None:
+            close()  # a streamed query stopped early (cancel, error): finish its statement now
 
     customers_desc = (
         f"customer={customer.tenant_id}" if customer is not None

@@ -2,8 +2,15 @@
 
 Each builder returns a :class:`RowSet`: its columns (name, type, width) and
 an iterator of row batches (lists of tuples, one value per column). Values are
-raw: percentages exact on a 0-100 scale (or None: not available), text
-unsanitised; the writers round, scale and neutralise (see writers.py).
+raw: percentages exact on a 0-100 scale (or None: not available), dates ISO
+text; the writers round and scale (see writers.py). Text is neutralised
+against formula injection either here, in the SQL (``safe=True``: deployment,
+usage), or by the writers (users, portfolio).
+
+The users row set reconstructs, per user, the rules of
+:mod:`adopt_tui.metrics.compute` (see :func:`users_frame`); the tests check
+that it sums to the stored figures, so a change of the rules there must be
+made here too.
 
 Deployment and usage rows come from one SQL statement each over
 ``fig_product`` / ``fig_workload`` joined to every visible customer's snapshot

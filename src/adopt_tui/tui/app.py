@@ -16,12 +16,15 @@ Navigation
     stack never grows without bound.
 
 Administration screens
-    :data:`ADMIN_SCREENS` lists them (users, audit, settings, import) with the
-    permission each needs and where its class lives ("module:Class"). An entry
-    whose module does not exist yet is simply not offered. To add one: write
-    the screen (a ``Screen`` subclass taking no arguments), make sure the path
-    in its entry is right. The command palette, the ``a`` key (administration
-    menu) and help then offer it to the roles that hold its permission.
+    Two lists, joined by :meth:`AdoptApp.admin_entries`: ``adopt_tui.tui.admin``
+    (users, audit log, settings, change my password: ``entries_for``) and
+    :data:`ADMIN_SCREENS` here (entries naming their class as "module:Class";
+    one whose module does not exist yet is simply not offered). To add a
+    screen: write it (a ``Screen`` taking no arguments) and add an entry with
+    the permission it needs. The ``a`` key (administration menu), the command
+    palette and help then offer it to the roles holding that permission.
+    The idle lock and the forced password change are ``tui/admin.py``'s too
+    (``install_idle_lock``, ``after_login``); the app calls them.
 
 Scope
     ``app.scope`` ('all' = all sources, 'own' = this partner's own licenses) is
@@ -82,15 +85,19 @@ class AdminEntry:
 
 
 ADMIN_SCREENS: list[AdminEntry] = [
-    AdminEntry("users", "Users", Perm.MANAGE_USERS, "adopt_tui.tui.screens.users:UsersScreen",
-               "accounts, roles, locks and customer assignments"),
-    AdminEntry("audit", "Audit log", Perm.VIEW_AUDIT, "adopt_tui.tui.screens.audit:AuditScreen",
-               "who did what, newest first"),
-    AdminEntry("settings", "Settings", Perm.EDIT_SETTINGS, "adopt_tui.tui.screens.settings:SettingsScreen",
-               "recommendation thresholds, lockout and idle-lock times"),
+    # users, audit log, settings and "change my password" come from
+    # adopt_tui.tui.admin (entries_for); entries here join them.
     AdminEntry("import", "Import data", Perm.IMPORT, "adopt_tui.tui.screens.import_data:ImportScreen",
                "load a partner-center export or a bundle"),
 ]
+
+
+def _admin_module():
+    try:
+        from adopt_tui.tui import admin
+    except ImportError:
+        return None
+    return admin
 
 
 def _adopt_theme() -> Theme:
@@ -187,12 +194,11 @@ class AdoptApp(App):
         self.db_path = Path(db_path)
         self.demo_accounts = list(demo_accounts) if demo_accounts else None
         self.clock: Clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock_given = clock is not None
         self.idle_minutes = idle_minutes
         self.principal: Principal | None = None
         self.as_of: str | None = None  # None: the latest as-of date
         self.latest_as_of: str | None = None
-        self._idle = None
-        self._idle_timer = None
         self.register_theme(_adopt_theme())
         self.register_theme(_ansi_theme())
         self.theme = theme or default_theme()
@@ -218,19 +224,19 @@ class AdoptApp(App):
     def now(self) -> datetime:
         return self.clock()
 
-    def signed_in(self, principal: Principal, *, latest_as_of: str | None, idle_seconds: float | None) -> None:
-        """Called by the login screen once the core accepted the password."""
-        from adopt_tui.auth.session import IdleLock
+    def signed_in(self, principal: Principal, *, latest_as_of: str | None) -> None:
+        """Called by the login screen once the core accepted the password (and
+        any forced password change is done)."""
         from adopt_tui.tui.screens.customers import CustomerListScreen
 
         self.principal = principal
         self.latest_as_of = latest_as_of
         self.as_of = None
         self.scope = "all"
-        seconds = self.idle_minutes * 60 if self.idle_minutes is not None else idle_seconds
-        if seconds:
-            self._idle = IdleLock(seconds, clock=lambda: self.clock().timestamp())
-            self._idle_timer = self.set_interval(min(5.0, max(seconds / 4, 0.1)), self._check_idle)
+        admin = _admin_module()
+        if admin is not None:
+            clock = (lambda: self.clock().timestamp()) if self._clock_given else None
+            admin.install_idle_lock(self, clock)
         self.switch_screen(CustomerListScreen())
 
     def can(self, perm: Perm) -> bool:
@@ -245,36 +251,21 @@ class AdoptApp(App):
     # ----------------------------------------------------------------- idle lock
 
     async def on_event(self, event: events.Event) -> None:
-        if self._idle is not None and isinstance(event, (events.Key, events.MouseDown)):
-            self._idle.touch()
+        admin = _admin_module()
+        if admin is not None and self.principal is not None:
+            admin.idle_touch(self, event)
         await super().on_event(event)
 
-    def _check_idle(self) -> None:
-        from adopt_tui.tui.screens.login import LockScreen
-
-        if self._idle is None or self.principal is None:
-            return
-        if self._idle.check() and not isinstance(self.screen, LockScreen):
-            self.push_screen(LockScreen(self.principal.username), callback=self._unlocked)
-            self._audit("idle_lock", f"no input for {self._idle.timeout / 60:g} minutes")
-
-    def _unlocked(self, principal: Principal | None) -> None:
-        if principal is None:  # the person chose to log out instead
-            self.action_logout()
-            return
-        self.principal = principal
-        if self._idle is not None:
-            self._idle.unlock()
-        self.refresh_bindings()
+    def is_locked(self) -> bool:
+        admin = _admin_module()
+        return admin is not None and admin.is_locked(self)
 
     @work(thread=True, group="audit", exit_on_error=False)
-    def _audit(self, action: str, detail: str = "") -> None:
+    def _audit(self, username: str, action: str, detail: str = "") -> None:
         from adopt_tui.auth import audit
 
-        if self.principal is None:
-            return
         with self.db() as conn:
-            audit.record(conn, self.principal.username, action, target=self.principal.username, detail=detail,
+            audit.record(conn, username, action, target=username, detail=detail,
                          time=self.clock().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"))
 
     # ----------------------------------------------------------------- navigation
@@ -345,11 +336,21 @@ class AdoptApp(App):
             return
         self.push_screen(cls(customer_id, filtered_ids, self.scope))
 
-    def admin_entries(self) -> list[AdminEntry]:
+    def admin_entries(self) -> list:
         """The administration screens the signed-in role may open (and that exist)."""
-        return [e for e in ADMIN_SCREENS if self.can(e.perm) and e.available()]
+        if self.principal is None or self.principal.must_change_password:
+            return []
+        admin = _admin_module()
+        entries = list(admin.entries_for(self.principal)) if admin is not None else []
+        keys = {e.key for e in entries}
+        entries += [e for e in ADMIN_SCREENS if e.key not in keys and self.can(e.perm) and e.available()]
+        return entries
 
     def open_admin(self, key: str) -> None:
+        admin = _admin_module()
+        if admin is not None and any(e.key == key for e in admin.entries_for(self.principal)):
+            admin.open_entry(self, key)
+            return
         for entry in self.admin_entries():
             if entry.key == key:
                 screen = entry.make()
@@ -360,9 +361,7 @@ class AdoptApp(App):
     # ----------------------------------------------------------------- actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        from adopt_tui.tui.screens.login import LockScreen
-
-        if isinstance(self.screen, LockScreen):
+        if self.is_locked():
             return action == "quit"
         signed_in = self.principal is not None and not self.principal.must_change_password
         if action in ("toggle_scope", "logout"):
@@ -401,12 +400,11 @@ class AdoptApp(App):
 
         if self.principal is None:
             return
-        self._audit("logout")
+        self._audit(self.principal.username, "logout")
+        admin = _admin_module()
+        if admin is not None:
+            admin.uninstall_idle_lock(self)
         self.principal = None
-        self._idle = None
-        if self._idle_timer is not None:
-            self._idle_timer.stop()
-            self._idle_timer = None
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(LoginScreen(self.demo_accounts))

@@ -62,6 +62,13 @@ class AdoptCommands(Provider):
                         lambda: app.open_export(None, ids)))
         for entry in app.admin_entries():
             out.append((f"Go to {entry.title}", entry.help, lambda key=entry.key: app.open_admin(key)))
+        try:
+            from adopt_tui.tui.admin import idle_guard
+        except ImportError:
+            idle_guard = None
+        guard = idle_guard(app) if idle_guard is not None else None
+        if guard is not None:
+            out.append(("Lock screen", "Cover the screen until you type your password", guard.lock_now))
         out.append(("Log out", "End this session; the login screen returns", app.action_logout))
         return out
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from rich.text import Text
 from textual import on, work
@@ -26,7 +25,7 @@ from textual.worker import get_current_worker
 
 from adopt_tui.auth.permissions import Perm
 from adopt_tui.tui import format as fmt
-from adopt_tui.tui.app import SCOPE_LABELS, AdoptScreen
+from adopt_tui.tui.app import AdoptScreen
 from adopt_tui.tui.messages import CustomersLoaded
 from adopt_tui.tui.widgets.figures import FigureTable
 from adopt_tui.tui.widgets.status import StatusLine

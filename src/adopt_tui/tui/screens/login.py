@@ -1,4 +1,4 @@
-"""Login, and the idle-lock prompt that covers the screen for the same user."""
+"""Login: user name, masked password, one generic message. (The idle lock is tui/admin.py's.)"""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Footer, Input, Label, Static
 
 from adopt_tui.auth.permissions import Role
 from adopt_tui.errors import LoginFailed
-from adopt_tui.tui.app import AdoptScreen, WorkerFailures
+from adopt_tui.tui.app import AdoptScreen
 from adopt_tui.tui.messages import LoggedIn, LoginRefused
 
 GENERIC = "Login failed: wrong user name or password, or the account is disabled or locked."
@@ -89,7 +88,6 @@ class LoginScreen(AdoptScreen):
     def _login(self, username: str, password: str) -> None:
         from adopt_tui.auth.accounts import login
         from adopt_tui.metrics.read import latest_as_of
-        from adopt_tui.store import settings
 
         app = self.app
         with app.db() as conn:
@@ -99,10 +97,6 @@ class LoginScreen(AdoptScreen):
                 self.post_message(LoginRefused(str(exc), exc.retry_after))
                 return
             self._latest = latest_as_of(conn)
-            try:
-                self._idle_seconds = float(settings.get(conn, "idle_lock_minutes")) * 60
-            except Exception:  # a database without the setting: no idle lock from it
-                self._idle_seconds = None
         self.post_message(LoggedIn(principal))
 
     def on_login_refused(self, message: LoginRefused) -> None:
@@ -116,14 +110,24 @@ class LoginScreen(AdoptScreen):
     def on_logged_in(self, message: LoggedIn) -> None:
         self.query_one("#login-box").loading = False
         principal = message.principal
+        self.query_one("#password", Input).value = ""
+        self.query_one("#login-message", Static).update("")
+
+        def go_on(new_principal) -> None:
+            self.app.signed_in(new_principal, latest_as_of=self._latest)
+
+        try:
+            from adopt_tui.tui.admin import after_login
+        except ImportError:
+            after_login = None
+        if after_login is not None and after_login(self.app, principal, then=go_on):
+            return  # the forced password change is up; go_on runs after it
         if principal.must_change_password:
             self.query_one("#login-message", Static).update(Text(
-                "You must change your password before you can do anything else. "
-                "Use: adopt-tui passwd --user " + principal.username, style="bold",
-            ))
-            self.query_one("#password", Input).value = ""
+                "You must change your password before you can do anything else: "
+                f"adopt-tui passwd --user {principal.username}", style="bold"))
             return
-        self.app.signed_in(principal, latest_as_of=self._latest, idle_seconds=self._idle_seconds)
+        go_on(principal)
 
     def on_worker_state_changed(self, event) -> None:
         from textual.worker import WorkerState
@@ -131,59 +135,3 @@ class LoginScreen(AdoptScreen):
         if event.state == WorkerState.ERROR:
             self.query_one("#login-box").loading = False
             self.query_one("#login-message", Static).update("")
-
-
-class LockScreen(WorkerFailures, ModalScreen[object]):
-    """Covers the screen after the idle time; the same user's password unlocks.
-    Dismisses with the refreshed Principal, or None to log out."""
-
-    CSS_PATH = "login.tcss"
-    AUTO_FOCUS = "#unlock-password"
-
-    BINDINGS = [
-        Binding("ctrl+l", "logout", "Log out", id="lock.logout", tooltip="Log out instead of unlocking",
-                priority=True),
-    ]
-
-    def __init__(self, username: str) -> None:
-        super().__init__()
-        self.username = username
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="lock-box"):
-            yield Static(Text(f"Locked after a period without input. {self.username}, type your password "
-                              "to continue; your work is kept."), id="lock-text")
-            yield Input(password=True, id="unlock-password", placeholder="password", compact=True)
-            yield Static("", id="lock-message")
-        yield Footer()
-
-    @on(Input.Submitted, "#unlock-password")
-    def _submitted(self, event: Input.Submitted) -> None:
-        if event.value:
-            self._unlock(event.value)
-
-    @work(thread=True, exclusive=True, group="login", exit_on_error=False)
-    def _unlock(self, password: str) -> None:
-        from adopt_tui.auth.accounts import reauthenticate
-
-        with self.app.db() as conn:
-            try:
-                principal = reauthenticate(conn, self.username, password, now=self.app.now())
-            except LoginFailed as exc:
-                self.post_message(LoginRefused(str(exc), exc.retry_after))
-                return
-        self.post_message(LoggedIn(principal))
-
-    def on_login_refused(self, message: LoginRefused) -> None:
-        text = message.message if message.retry_after else GENERIC
-        self.query_one("#lock-message", Static).update(Text(text))
-        self.query_one("#unlock-password", Input).value = ""
-
-    def on_logged_in(self, message: LoggedIn) -> None:
-        self.dismiss(message.principal)
-
-    def action_logout(self) -> None:
-        self.dismiss(None)
-
-    def check_action(self, action: str, parameters) -> bool | None:
-        return True

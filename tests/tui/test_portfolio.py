@@ -155,7 +155,8 @@ async def test_enter_on_a_lowest_adopter_opens_that_customer(small_db, monkeypat
     opened: list[int] = []
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_portfolio(app, pilot)
-        monkeypatch.setattr(app, "open_customer", lambda cid, order=None: opened.append(cid))
+        orders: list = []
+        monkeypatch.setattr(app, "open_customer", lambda cid, order=None: (opened.append(cid), orders.append(order)))
         await pilot.press("7")
         await pilot.pause()
         assert app.focused is screen.query_one("#lowest-table", DataTable)
@@ -163,6 +164,7 @@ async def test_enter_on_a_lowest_adopter_opens_that_customer(small_db, monkeypat
         await pilot.pause()
         second = screen.portfolio.lowest_adopters[1]
         assert opened == [second["id"]]
+        assert orders == [[r["id"] for r in screen.portfolio.lowest_adopters]]  # previous/next walk this list
         assert second["name"] == "Cedar Clinics"
 
 

@@ -447,7 +447,13 @@ class PortfolioScreen(AdoptScreen):
         key = event.row_key.value or ""
         kind, _, rest = key.partition(":")
         if kind == "c":
-            self.app.open_customer(int(rest.split(":")[0]))
+            # previous/next on the customer screen walk this list (lowest adopters, ...)
+            order: list[int] = []
+            for row_key in event.data_table.rows:
+                cid = int((row_key.value or "c:0").split(":")[1])
+                if cid not in order:
+                    order.append(cid)
+            self.app.open_customer(int(rest.split(":")[0]), order)
         elif kind == "p":
             self.app.open_customer_list({"product": rest})
         elif kind == "a":

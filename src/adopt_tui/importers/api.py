@@ -72,6 +72,7 @@ class FilePlan:
     _unknown_names: dict[str, str] = field(default_factory=dict, repr=False)
     _synthetic: set[str] = field(default_factory=set, repr=False)
     _empty_dates: set[str] = field(default_factory=set, repr=False)
+    _fast: bool = field(default=False, repr=False)   # the check read it with the fast reader
 
     @property
     def ok(self) -> bool:
@@ -294,6 +295,7 @@ def _plan_report(plan: ImportPlan, fp: FilePlan, errors: FileErrors, matcher: Pr
     fp._unknown_skus = set(reader.unknown)
     fp._synthetic = set(reader.synthetic)
     fp._empty_dates = reader.report_dates - reader.dates_with_activity
+    fp._fast = reader.fast
     if reader.unknown:
         names = sorted(reader.unknown)
         fp.warnings.append(
@@ -554,6 +556,7 @@ def _run_file(run: _Run, fp: FilePlan, customer_id: int | None, matcher: Product
         elif file_date:
             run.latest_report[customer_id] = file_date
         reader, _ = _report_reader(fp, errors, matcher, run.plan.as_of)
+        reader.fast = fp._fast   # the same reader as the check: same content (sha256), same rows
         stats = graph_reports.write_report(conn, reader, users, run.next_user_id, latest=latest,
                                            keep_empty_dates=fp._empty_dates, tick=run.tick)
         out.added, out.updated, out.detail = stats.added, stats.updated, "users"

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 from adopt_tui.errors import InputError
 from adopt_tui.importers.products import ProductMatcher, synthetic_sku
-from adopt_tui.importers.textio import CsvFile, FileErrors, _parse_any_date
+from adopt_tui.importers.textio import MAX_TEXT, CsvFile, FileErrors, NotClean, _parse_any_date, fast_column_batches
 
 BATCH = 20_000
 
@@ -193,6 +193,7 @@ class ReportReader:
         self.has_assignments = False
         self.has_deleted = False
         self.ready = False
+        self.fast = False
 
     def _setup(self) -> bool:
         idx = self.csv.index()
@@ -249,22 +250,48 @@ class ReportReader:
     # -- the plan: validate
 
     def check(self) -> None:
+        """Validate the file. Clean files are read by the fast reader (``self.fast``);
+        anything irregular is read again by the exact one, which names lines."""
+        if not self.csv.read_header():
+            return
+        if not self._setup():
+            for _ in self.csv.batches(BATCH):   # count rows, report field-count errors
+                pass
+            return
+        try:
+            for cols in fast_column_batches(self.csv.path, BATCH, len(self.csv.header)):
+                self._check_cols(None, cols)
+                self.csv.rows += len(cols[0])
+            self.fast = True
+            return
+        except NotClean:
+            self._reset()
         for lines, rows in self._raw():
-            self._check_batch(lines, rows)
+            self._check_cols(lines, list(zip(*rows)))
 
-    def _check_batch(self, lines: list[int], rows: list[list[str]]) -> None:
-        cols = list(zip(*rows))
+    def _reset(self) -> None:
+        self.csv.rows = 0
+        self.report_dates, self.dates_with_activity = set(), set()
+        self.synthetic, self.unknown, self.combos = set(), set(), {}
+        self.concealed = 0
+
+    def _check_cols(self, lines: list[int] | None, cols) -> None:
         errors, header = self.errors, self.csv.header
+        if lines is None:  # the fast reader: refuse what needs line numbers to report
+            for i in (self.i_upn, self.i_name, self.i_prod):
+                if i is not None and cols[i] and max(map(len, cols[i])) > MAX_TEXT:
+                    raise NotClean("huge field")
         uniq = set(cols[self.i_upn])
         blank = {u for u in uniq if not u.strip()} if "" in uniq or any(u[:1] == " " for u in uniq) else set()
         if blank:
+            if lines is None:
+                raise NotClean("blank user name")
             for line, u in zip(lines, cols[self.i_upn]):
                 if u in blank:
                     errors.add("a user principal name is required", line=line, field=header[self.i_upn])
         self.concealed += sum(1 for u in uniq if len(u) == 32 and "@" not in u)
         for i in self.date_cols:
-            self._check(cols[i], self.dates, _date_value, lines, i,
-                        required=(i == self.i_rrd and not self.as_of), only_deleted=i in (self.i_deld, self.i_stated))
+            self._check(cols[i], self.dates, _date_value, lines, i, required=(i == self.i_rrd and not self.as_of))
         for i in self.bool_cols:
             self._check(cols[i], self.bools, _bool_value, lines, i)
         if self.as_of:
@@ -288,13 +315,15 @@ class ReportReader:
                 if combo not in self.combos:
                     self._combo(combo)
 
-    def _check(self, col, table, parse, lines, index, *, required=False, only_deleted=False) -> None:
+    def _check(self, col, table, parse, lines, index, *, required=False) -> None:
         uniq = set(col)
         for v in uniq.difference(table):
             table[v] = parse(v)
         bad = {v for v in uniq if table[v] is BAD or (required and table[v] is None)}
         if not bad:
             return
+        if lines is None:
+            raise NotClean("bad values")
         header = self.csv.header[index]
         for i, v in enumerate(col):
             if v in bad:
@@ -356,12 +385,18 @@ class ReportReader:
         return list(map(table.__getitem__, col))
 
     def batches(self):
+        """Batches to write; ``self.fast`` (from the check) picks the reader."""
+        if self.fast:
+            if not self.csv.read_header() or not self._setup():
+                return
+            for cols in fast_column_batches(self.csv.path, BATCH, len(self.csv.header)):
+                yield self._build(cols)
+            return
         for lines, rows in self._raw():
-            yield self._build(rows)
+            yield self._build(list(zip(*rows)))
 
-    def _build(self, rows: list[list[str]]) -> Batch:
-        cols = list(zip(*rows))
-        n = len(rows)
+    def _build(self, cols) -> Batch:
+        n = len(cols[0])
         upns = list(map(str.strip, cols[self.i_upn]))
         keys = list(map(str.lower, upns))
         if self.as_of:

@@ -49,7 +49,7 @@ COLUMNS: list[Col] = [
     Col("d_name", "Customer", 0, 0, "sort_name"),
     Col("d_agents", "Sales agent", 14, 110, "agents"),
     Col("d_market", "Mkt", 3, 150, "market"),
-    Col("d_segment", "Segment", 12, 170, "segment"),
+    Col("d_segment", "Segment", 25, 170, "segment"),
     Col("d_sold", "Sold", 7, 0, "sold", numeric=True),
     Col("d_assigned", "Assigned", 8, 92, "assigned", numeric=True),
     Col("d_deployment", "Deploy %", 8, 0, "deployment_pct", numeric=True),
@@ -57,7 +57,7 @@ COLUMNS: list[Col] = [
     Col("d_adjusted", "Adj. %", 8, 0, "adjusted_pct", numeric=True, warn=True),
     Col("d_markers", "Flags", 5, 0, "marker_rank", warn=True),
     Col("trend", "Tr", 2, 0, "trend_rank"),
-    Col("d_domain", "Domain", 18, 190, "domain"),
+    Col("d_domain", "Domain", 30, 195, "domain"),
 ]
 
 QUICK_FLAGS = [

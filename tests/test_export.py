@@ -706,3 +706,32 @@ def test_relative_path_is_resolved_and_audited_absolute(small_conn, out, monkeyp
     assert result.path == out / "rel.csv" and result.path.is_absolute() and result.path.exists()
     target = small_conn.execute("SELECT target FROM audit WHERE action = 'export'").fetchone()[0]
     assert target == str(out / "rel.csv")
+
+
+def test_demo_portfolio_exports_match_the_json_contract(demo_conn, out):
+    """On the richer demo data: every deployment and usage row equals the metrics document."""
+    doc = read.metrics_document(demo_conn, ADMIN, "all")
+    dep = _csv_rows(_export(demo_conn, out, "deployment", "csv").path)
+    assert [(r["customerTenantId"], r["sku"], r["licensesSold"], r["licensesDeployed"], r["deploymentPercent"])
+            for r in dep] == [
+        (c["tenant_id"], p["sku"], str(p["sold"]), str(p["assigned"]),
+         "" if p["deployment_pct"] is None else str(p["deployment_pct"]))
+        for c in doc["customers"] for p in c["products"]
+    ]
+    use = _csv_rows(_export(demo_conn, out, "usage", "csv").path)
+    expected = {
+        (c["tenant_id"], w["workload"]): (str(w["entitled"]), str(w["active"]),
+                                          "" if w["usage_pct"] is None else str(w["usage_pct"]),
+                                          "" if w["adjusted_usage_pct"] is None else str(w["adjusted_usage_pct"]))
+        for c in doc["customers"] for w in c["workloads"]
+    }
+    got = {(r["customerTenantId"], r["workloadCode"]): (r["licensesQualified"], r["licensesActive"],
+                                                       r["usagePercent"], r["adjustedUsagePercent"]) for r in use}
+    assert got == expected and len(use) == len(expected)
+    # within a customer: Office 365 workloads first, then the Dynamics 365 apps, each by code
+    by_customer: dict[str, list[str]] = {}
+    for r in use:
+        by_customer.setdefault(r["customerTenantId"], []).append(r["workloadCode"])
+    assert any(any(c.startswith("dyn_") for c in codes) for codes in by_customer.values())
+    for codes in by_customer.values():
+        assert codes == sorted(codes, key=lambda c: (c.startswith("dyn_"), c))

@@ -144,10 +144,33 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-_SNAP = """snap AS (
-    SELECT customer_id, MAX(as_of) AS as_of FROM fig_customer
-    WHERE scope = :scope AND as_of <= :as_of GROUP BY customer_id
-)"""
+SNAP_TABLE = "temp._export_snap"
+
+
+def _snapshots(conn: sqlite3.Connection, principal: Principal, scope: str, as_of: str,
+               customer_ids: list[int] | None) -> None:
+    """Fill a temporary table with each exported customer's snapshot: its latest
+    as-of date on or before ``as_of`` in ``scope`` (visible customers only).
+
+    Built once per export so that the row count (for progress) and the rows
+    share it; a per-customer search on fig_customer's primary key, newest first.
+    The queries over it start from it (CROSS JOIN fixes the join order: the
+    planner has no statistics for a temporary table and would scan the figures).
+    """
+    where, params = _where(principal, customer_ids)
+    params.update(scope=scope, as_of=as_of)
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {SNAP_TABLE.split('.')[1]}"
+                 "(customer_id INTEGER PRIMARY KEY, as_of TEXT NOT NULL)")
+    conn.execute(f"DELETE FROM {SNAP_TABLE}")
+    conn.execute(
+        f"""INSERT INTO {SNAP_TABLE}(customer_id, as_of)
+        SELECT id, snap_as_of FROM (
+            SELECT c.id, (SELECT g.as_of FROM fig_customer g WHERE g.customer_id = c.id AND g.as_of <= :as_of
+                          AND g.scope = :scope ORDER BY g.as_of DESC LIMIT 1) AS snap_as_of
+            FROM customers c WHERE {where})
+        WHERE snap_as_of IS NOT NULL""",
+        params,
+    )
 
 
 def _stream(conn: sqlite3.Connection, sql: str, params: dict) -> Iterator[list[tuple]]:
@@ -164,8 +187,11 @@ def _stream(conn: sqlite3.Connection, sql: str, params: dict) -> Iterator[list[t
         cur.close()
 
 
-def _count(conn: sqlite3.Connection, from_where: str, params: dict) -> int:
-    return conn.execute(f"WITH {_SNAP} SELECT COUNT(*) {from_where}", params).fetchone()[0]
+def _count(conn: sqlite3.Connection, table: str, scope: str) -> int:
+    return conn.execute(
+        f"SELECT COUNT(*) FROM {SNAP_TABLE} s CROSS JOIN {table} f "
+        "ON f.customer_id = s.customer_id AND f.as_of = s.as_of AND f.scope = ?", (scope,),
+    ).fetchone()[0]
 
 
 # --------------------------------------------------------------------------- deployment
@@ -175,25 +201,19 @@ def deployment_rows(
     conn: sqlite3.Connection, principal: Principal, scope: str, as_of: str, customer_ids: list[int] | None
 ) -> RowSet:
     """One row per customer and product in the customer's snapshot."""
-    where, params = _where(principal, customer_ids)
-    params.update(scope=scope, as_of=as_of)
-    from_where = f"""FROM customers c
-        JOIN snap s ON s.customer_id = c.id
-        JOIN fig_product f ON f.customer_id = c.id AND f.as_of = s.as_of AND f.scope = :scope
-        WHERE {where}"""
-    sql = f"""WITH {_SNAP}
+    _snapshots(conn, principal, scope, as_of, customer_ids)
+    sql = f"""
         SELECT {safe_sql('c.tenant_id')}, {safe_sql('c.name')}, {safe_sql('COALESCE(p.name, f.sku)')},
                {safe_sql('f.sku')}, f.sold, f.assigned,
                CASE WHEN f.sold = 0 THEN NULL ELSE 100.0 * f.assigned / f.sold END,
                :scope, {safe_sql('f.as_of')}
-        FROM customers c
-        JOIN snap s ON s.customer_id = c.id
-        JOIN fig_product f ON f.customer_id = c.id AND f.as_of = s.as_of AND f.scope = :scope
+        FROM {SNAP_TABLE} s
+        CROSS JOIN fig_product f ON f.customer_id = s.customer_id AND f.as_of = s.as_of AND f.scope = :scope
+        JOIN customers c ON c.id = s.customer_id
         LEFT JOIN products p ON p.sku = f.sku
-        WHERE {where}
         ORDER BY c.name COLLATE NOCASE, c.id, f.sold DESC, f.sku"""
-    return RowSet("deployment", "Deployment", DEPLOYMENT_COLUMNS, _count(conn, from_where, params),
-                  _stream(conn, sql, params), safe=True)
+    return RowSet("deployment", "Deployment", DEPLOYMENT_COLUMNS, _count(conn, "fig_product", scope),
+                  _stream(conn, sql, {"scope": scope}), safe=True)
 
 
 # --------------------------------------------------------------------------- usage
@@ -203,16 +223,11 @@ def usage_rows(
     conn: sqlite3.Connection, principal: Principal, scope: str, as_of: str, customer_ids: list[int] | None
 ) -> RowSet:
     """One row per customer and workload in the customer's snapshot."""
-    where, params = _where(principal, customer_ids)
-    params.update(scope=scope, as_of=as_of)
-    from_where = f"""FROM customers c
-        JOIN snap s ON s.customer_id = c.id
-        JOIN fig_workload f ON f.customer_id = c.id AND f.as_of = s.as_of AND f.scope = :scope
-        WHERE {where}"""
+    _snapshots(conn, principal, scope, as_of, customer_ids)
     names = "CASE f.workload " + " ".join(
         f"WHEN {_sql_text(code)} THEN {_sql_text(name)}" for code, name in WORKLOADS.items()
     ) + " ELSE f.workload END"
-    sql = f"""WITH {_SNAP}
+    sql = f"""
         SELECT {safe_sql('c.tenant_id')}, {safe_sql('c.name')}, {safe_sql(names)},
                {safe_sql('f.workload')}, f.entitled, f.active,
                CASE WHEN f.entitled = 0 THEN NULL ELSE 100.0 * f.active / f.entitled END,
@@ -222,14 +237,13 @@ def usage_rows(
                    "(SELECT group_concat(json_extract(e.value, '$.code'), ';') FROM json_each(f.explanations) e)")} END,
                {safe_sql("trim(replace(fc.rec_codes, ',', ';'), ';')")},
                {safe_sql('f.as_of')}
-        FROM customers c
-        JOIN snap s ON s.customer_id = c.id
-        JOIN fig_workload f ON f.customer_id = c.id AND f.as_of = s.as_of AND f.scope = :scope
-        JOIN fig_customer fc ON fc.customer_id = c.id AND fc.as_of = s.as_of AND fc.scope = :scope
-        WHERE {where}
+        FROM {SNAP_TABLE} s
+        CROSS JOIN fig_workload f ON f.customer_id = s.customer_id AND f.as_of = s.as_of AND f.scope = :scope
+        JOIN customers c ON c.id = s.customer_id
+        JOIN fig_customer fc ON fc.customer_id = s.customer_id AND fc.as_of = s.as_of AND fc.scope = :scope
         ORDER BY c.name COLLATE NOCASE, c.id, f.workload LIKE 'dyn\\_%' ESCAPE '\\', f.workload"""
-    return RowSet("usage", "Usage", USAGE_COLUMNS, _count(conn, from_where, params), _stream(conn, sql, params),
-                  safe=True)
+    return RowSet("usage", "Usage", USAGE_COLUMNS, _count(conn, "fig_workload", scope),
+                  _stream(conn, sql, {"scope": scope}), safe=True)
 
 
 # --------------------------------------------------------------------------- users of one customer

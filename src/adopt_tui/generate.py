@@ -125,6 +125,7 @@ MAX_P = 0.97
 # stands on its own).
 CASES = ("none", "turnover", "duplicate", "trial", "yammer", "unexplained")
 CASE_WEIGHTS = (0.84, 0.04, 0.03, 0.04, 0.02, 0.03)
+SHOWCASE_FROM = 20  # from this many customers on, customers 2..7 show every special case for sure
 C_NONE, C_TURNOVER, C_DUP, C_TRIAL, C_YAMMER, C_UNEXPL = range(6)
 
 STATES = ("entitled", "suspended", "upgraded", "cancelled")
@@ -294,6 +295,9 @@ class _Plan:
     def _customers(self) -> None:
         rng, n = self.rng, self.n
         size = np.clip(np.round(rng.lognormal(SIZE_MU, SIZE_SIGMA, n)), SIZE_MIN, SIZE_MAX).astype(np.int64)
+        showcase = n >= SHOWCASE_FROM
+        if showcase:  # customers 2..6 each show one special case, at a size where it shows for sure
+            size[1:6] = (40, 60, 35, 80, 30)
         if n >= 100:
             size[int(np.argmax(size))] = SIZE_MAX  # the range is exercised
         market = rng.choice(len(MARKETS), n, p=MARKET_WEIGHTS)
@@ -307,6 +311,8 @@ class _Plan:
         delta_d = np.select([story == 0, story == 1, story == 3], [-0.25, 0.15, -0.5], 0.0) + rng.normal(0, 0.05, n)
         delta_u = np.select([story == 0, story == 1, story == 3], [-0.25, 0.2, -0.35], 0.0) + rng.normal(0, 0.05, n)
         case = rng.choice(len(CASES), n, p=CASE_WEIGHTS)
+        if showcase:
+            case[1:6] = (C_TURNOVER, C_DUP, C_TRIAL, C_YAMMER, C_UNEXPL)
         case[(case == C_UNEXPL) & (size > 150)] = C_NONE
         use[case == C_UNEXPL] = np.maximum(use[case == C_UNEXPL], 0.9)
         self.size, self.market, self.seg, self.case = size, market, seg, case
@@ -314,7 +320,10 @@ class _Plan:
         self.dep0 = np.clip(dep + delta_d, 0.05, 1.0)
         self.use0 = np.clip(use + delta_u, 0.03, 0.97)
         self.high_support = rng.random(n) < 0.05
-        self.unknown_sub = rng.random(n) < 0.02
+        if showcase:
+            self.high_support[6] = True
+        # assignments without a known subscription (never where they would hide a special case)
+        self.unknown_sub = (rng.random(n) < 0.02) & (case == C_NONE)
         self.concealed = rng.random(n) < 0.03
         self.guests = rng.random(n) < 0.03
 

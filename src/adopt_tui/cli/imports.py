@@ -75,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{f.name}: already imported, nothing changed")
             else:
                 print(f"{f.name}: {f.added:,} {f.detail} added, {f.updated:,} updated")
+                for note in f.notes:
+                    print(f"  {note}")
         print(f"Imported {len(summary.files)} file(s); figures refreshed for {summary.customers} customer(s).")
         return EXIT_OK
     finally:

@@ -81,10 +81,10 @@ class AuditScreen(CoreCalls, AdoptScreen):
     def compose(self) -> ComposeResult:
         yield Static("Audit log (newest first)", classes="section-title", id="audit-title")
         with Horizontal(id="audit-filters"):
-            yield Input(id="audit-user", placeholder="user (exact)")
-            yield Select([], prompt="any action", id="audit-action")
-            yield Input(id="audit-since", placeholder="since YYYY-MM-DD")
-            yield Input(id="audit-until", placeholder="until YYYY-MM-DD")
+            yield Input(id="audit-user", placeholder="user (exact)", compact=True)
+            yield Select([], prompt="any action", id="audit-action", compact=True)
+            yield Input(id="audit-since", placeholder="since YYYY-MM-DD", compact=True)
+            yield Input(id="audit-until", placeholder="until YYYY-MM-DD", compact=True)
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="audit-detail")
         yield Static("", id="audit-page", classes="muted")

@@ -106,8 +106,8 @@ class UsersScreen(CoreCalls, AdoptScreen):
         table.add_column("Display name", key="display")
         table.add_column("Role", key="role")
         table.add_column("State", key="state")
-        table.add_column("Last login (UTC)", key="last")
         table.add_column("Customers", key="customers")
+        table.add_column("Last login (UTC)", key="last")
         table.loading = True
         self.action_refresh()
 
@@ -161,7 +161,7 @@ class UsersScreen(CoreCalls, AdoptScreen):
             customers = str(info.customer_count) if info.role == Role.SALES_AGENT or info.customer_count else NA
             table.add_row(
                 Text(info.username), Text(info.display_name), Text(info.role.label), _state_text(info),
-                Text(info.last_login_at.replace("T", " ") if info.last_login_at else NA), Text(customers),
+                Text(customers), Text(info.last_login_at.replace("T", " ") if info.last_login_at else NA),
                 key=info.username,
             )
         if current in self.accounts:

@@ -193,9 +193,7 @@ def _resolve_customer(conn: sqlite3.Connection, plan: ImportPlan, sink: Errors) 
         (text, text),
     ).fetchall()
     if len(rows) == 1:
-        plan.customer_id = rows[0][0]
-        if name and name != rows[0][2]:
-            pass  # an existing customer keeps its name
+        plan.customer_id = rows[0][0]   # an existing customer keeps its name (--customer-name only creates)
         return
     if len(rows) > 1:
         exact = [r for r in rows if r[1].lower() == text.lower()]

@@ -21,7 +21,7 @@ from adopt_tui.errors import LoginFailed
 from adopt_tui.metrics.read import customer_figures, visible_customers
 from adopt_tui.store import connect
 from adopt_tui.store import settings as store
-from adopt_tui.tui.admin import ADMIN_SCREENS, ConfirmDialog, after_login, entries_for, idle_touch
+from adopt_tui.tui.admin import ADMIN_SCREENS, ConfirmDialog, after_login, entries_for
 from adopt_tui.tui.app import AdoptApp
 from adopt_tui.tui.screens.audit import AuditScreen
 from adopt_tui.tui.screens.password import ChangePasswordScreen
@@ -47,10 +47,6 @@ class AdminApp(AdoptApp):
     def notify(self, message, *, severity="information", **kwargs) -> None:
         self.notes.append((str(message), severity))
         super().notify(message, severity=severity, **kwargs)
-
-    async def on_event(self, event) -> None:
-        idle_touch(self, event)
-        await super().on_event(event)
 
 
 async def settle(app, pilot, rounds: int = 3) -> None:

@@ -13,7 +13,7 @@ from textual.widgets import Input
 import adopt_tui.tui.app as app_module
 from adopt_tui.auth.permissions import Principal, Role
 from adopt_tui.store import connect
-from adopt_tui.tui.admin import AdminCommands, idle_guard, idle_touch, install_idle_lock, is_locked
+from adopt_tui.tui.admin import AdminCommands, idle_guard, install_idle_lock, is_locked
 from adopt_tui.tui.app import AdoptApp
 from adopt_tui.tui.screens.lock import IdleLockScreen
 
@@ -41,10 +41,6 @@ class IdleApp(AdoptApp):
     def __init__(self, db_path) -> None:
         super().__init__(db_path, theme="textual-ansi")
         self.principal = MARIA
-
-    async def on_event(self, event) -> None:
-        idle_touch(self, event)  # the one line the App needs
-        await super().on_event(event)
 
 
 async def settle(app, pilot) -> None:
@@ -122,8 +118,7 @@ async def test_logout_from_the_lock_screen(small_db):
         await settle(app, pilot)
         assert app.principal is None and idle_guard(app) is None
         assert not isinstance(app.screen, IdleLockScreen)
-    # the logout itself is the app's (AdoptApp.action_logout audits it)
-    assert "idle_lock" in audit_actions(small_db)
+    assert audit_actions(small_db)[-2:] == ["idle_lock", "logout"]
 
 
 async def test_idle_time_from_the_setting_and_its_change(small_db):

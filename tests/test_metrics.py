@@ -275,3 +275,34 @@ def test_recompute_is_stable(small_conn):
     after = [tuple(r) for r in small_conn.execute("SELECT * FROM fig_workload ORDER BY 1, 2, 3, 4")]
     assert before == after
     assert json.loads(after[0][7]) is not None
+
+
+def test_licenses_without_activity_still_get_figures(small_conn):
+    """A customer known only from license data gets figures as of the latest date known."""
+    from adopt_tui.store import writes
+
+    with transaction(small_conn):
+        new = writes.upsert_customer(small_conn, "eeeeeeee-0000-0000-0000-000000000005", "Echo Events")
+        writes.upsert_subscriptions(small_conn, [
+            (new, "E-S1", "ENTERPRISEPACK", "", 7, "active", 0, "partner", None, None, "", 0),
+        ])
+        recompute(small_conn, [new])
+    f = read.customer_figures(small_conn, SYSTEM, new)
+    assert (f.as_of, f.sold, f.assigned, f.deployment_pct) == (AS_OF, 7, 0, 0.0)
+
+
+def test_imported_figures_with_workloads_only(small_conn):
+    import pandas as pd
+
+    from adopt_tui.metrics.compute import store_imported_figures
+
+    c = cid(small_conn, TENANT_D)
+    products = pd.DataFrame(columns=["customer_id", "as_of", "scope", "sku", "sold", "assigned"])
+    workloads = pd.DataFrame(
+        [(c, "2026-06-30", "all", "exchange", 10, 4)],
+        columns=["customer_id", "as_of", "scope", "workload", "entitled", "active"],
+    )
+    with transaction(small_conn):
+        assert store_imported_figures(small_conn, products, workloads) == 1
+    f = read.customer_figures(small_conn, SYSTEM, c, as_of="2026-06-30")
+    assert (f.as_of, f.usage_pct, f.sold) == ("2026-06-30", 40.0, 0)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import date
 from typing import Callable, Iterable, Sequence
 
 import pandas as pd
@@ -265,11 +266,12 @@ def summarise(
         out[col] = out[col].fillna(0).astype("int64")
     wl = workloads.assign(
         over=(workloads.entitled > 0) & (workloads.active > workloads.entitled),
-        unexpl=workloads.explanations.str.contains('"unexplained"', regex=False),
+        unexpl=workloads.explanations.astype("string").str.contains('"unexplained"', regex=False)
+        .fillna(False).astype(bool),
     ).groupby(k)[["over", "unexpl"]].any()
     out = out.join(wl)
-    out["over_100"] = out.over.eq(True).astype(int)
-    out["unexplained"] = out.unexpl.eq(True).astype(int)
+    out["over_100"] = out.over.fillna(False).astype(bool).astype(int)
+    out["unexplained"] = out.unexpl.fillna(False).astype(bool).astype(int)
     out = out.drop(columns=["over", "unexpl"]).reset_index()
 
     ids = out.customer_id.unique().tolist()
@@ -404,7 +406,11 @@ def recompute(
     else:
         ids = sorted(set(int(i) for i in customer_ids))
     sku_wl = _sku_workloads(conn)
-    fallback = conn.execute("SELECT MAX(report_date) FROM activity").fetchone()[0]
+    # A customer with licenses but no activity report yet gets figures as of the
+    # latest date known anywhere (or today, in an empty database).
+    fallback = conn.execute(
+        "SELECT MAX(d) FROM (SELECT MAX(report_date) AS d FROM activity UNION ALL SELECT MAX(as_of) FROM fig_customer)"
+    ).fetchone()[0] or date.today().isoformat()
     written = 0
     for start in range(0, len(ids), CHUNK_CUSTOMERS):
         if cancelled is not None and cancelled():
@@ -473,8 +479,13 @@ def store_imported_figures(conn: sqlite3.Connection, products: pd.DataFrame, wor
     if keys.empty:
         return 0
     wanted = set(zip(keys.customer_id, keys.as_of))
-    p = products[[(c, d) in wanted for c, d in zip(products.customer_id, products.as_of)]].assign(source="imported")
-    w = workloads[[(c, d) in wanted for c, d in zip(workloads.customer_id, workloads.as_of)]].copy()
+
+    def keep(frame: pd.DataFrame) -> pd.DataFrame:
+        mask = pd.Series([(c, d) in wanted for c, d in zip(frame.customer_id, frame.as_of)], index=frame.index, dtype=bool)
+        return frame[mask].copy()
+
+    p = keep(products).assign(source="imported")
+    w = keep(workloads)
     w["active_entitled"] = None
     w["explanations"] = [_finish_explanations([], e, a) for e, a in zip(w.entitled, w.active)]
     w["source"] = "imported"

@@ -154,21 +154,24 @@ def _snapshots(conn: sqlite3.Connection, principal: Principal, scope: str, as_of
 
     Built once per export so that the row count (for progress) and the rows
     share it; a per-customer search on fig_customer's primary key, newest first.
+    ``ord`` numbers the customers by name (case-insensitive), the export's order.
     The queries over it start from it (CROSS JOIN fixes the join order: the
     planner has no statistics for a temporary table and would scan the figures).
     """
     where, params = _where(principal, customer_ids)
     params.update(scope=scope, as_of=as_of)
     conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {SNAP_TABLE.split('.')[1]}"
-                 "(customer_id INTEGER PRIMARY KEY, as_of TEXT NOT NULL)")
+                 "(ord INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, as_of TEXT NOT NULL)")
     conn.execute(f"DELETE FROM {SNAP_TABLE}")
     conn.execute(
         f"""INSERT INTO {SNAP_TABLE}(customer_id, as_of)
         SELECT id, snap_as_of FROM (
-            SELECT c.id, (SELECT g.as_of FROM fig_customer g WHERE g.customer_id = c.id AND g.as_of <= :as_of
-                          AND g.scope = :scope ORDER BY g.as_of DESC LIMIT 1) AS snap_as_of
+            SELECT c.id, c.name, (SELECT g.as_of FROM fig_customer g WHERE g.customer_id = c.id
+                                  AND g.as_of <= :as_of AND g.scope = :scope
+                                  ORDER BY g.as_of DESC LIMIT 1) AS snap_as_of
             FROM customers c WHERE {where})
-        WHERE snap_as_of IS NOT NULL""",
+        WHERE snap_as_of IS NOT NULL
+        ORDER BY name COLLATE NOCASE, id""",
         params,
     )
 
@@ -211,7 +214,7 @@ def deployment_rows(
         CROSS JOIN fig_product f ON f.customer_id = s.customer_id AND f.as_of = s.as_of AND f.scope = :scope
         JOIN customers c ON c.id = s.customer_id
         LEFT JOIN products p ON p.sku = f.sku
-        ORDER BY c.name COLLATE NOCASE, c.id, f.sold DESC, f.sku"""
+        ORDER BY s.ord, f.sold DESC, f.sku"""
     return RowSet("deployment", "Deployment", DEPLOYMENT_COLUMNS, _count(conn, "fig_product", scope),
                   _stream(conn, sql, {"scope": scope}), safe=True)
 
@@ -224,11 +227,13 @@ def usage_rows(
 ) -> RowSet:
     """One row per customer and workload in the customer's snapshot."""
     _snapshots(conn, principal, scope, as_of, customer_ids)
+    # catalogue names are ours (checked safe below); an unknown code is neutralised like any text
+    assert not any(n[:1] in DANGEROUS_FIRST for n in WORKLOADS.values())
     names = "CASE f.workload " + " ".join(
         f"WHEN {_sql_text(code)} THEN {_sql_text(name)}" for code, name in WORKLOADS.items()
-    ) + " ELSE f.workload END"
+    ) + f" ELSE {safe_sql('f.workload')} END"
     sql = f"""
-        SELECT {safe_sql('c.tenant_id')}, {safe_sql('c.name')}, {safe_sql(names)},
+        SELECT {safe_sql('c.tenant_id')}, {safe_sql('c.name')}, {names},
                {safe_sql('f.workload')}, f.entitled, f.active,
                CASE WHEN f.entitled = 0 THEN NULL ELSE 100.0 * f.active / f.entitled END,
                CASE WHEN f.entitled = 0 OR f.active_entitled IS NULL THEN NULL
@@ -241,7 +246,7 @@ def usage_rows(
         CROSS JOIN fig_workload f ON f.customer_id = s.customer_id AND f.as_of = s.as_of AND f.scope = :scope
         JOIN customers c ON c.id = s.customer_id
         JOIN fig_customer fc ON fc.customer_id = s.customer_id AND fc.as_of = s.as_of AND fc.scope = :scope
-        ORDER BY c.name COLLATE NOCASE, c.id, f.workload LIKE 'dyn\\_%' ESCAPE '\\', f.workload"""
+        ORDER BY s.ord, f.workload LIKE 'dyn\\_%' ESCAPE '\\', f.workload"""
     return RowSet("usage", "Usage", USAGE_COLUMNS, _count(conn, "fig_workload", scope),
                   _stream(conn, sql, {"scope": scope}), safe=True)
 

@@ -449,8 +449,8 @@ class ExportDialog(WorkerFailures, ModalScreen):
             self.running = False
             self._sync()
         if event.worker.group == "export-name" and event.state == WorkerState.ERROR:
-            return  # the label keeps saying "This customer"; the export itself checks visibility
-        super().on_worker_state_changed(event)
+            # the label keeps saying "This customer"; the export itself checks visibility
+            event.prevent_default()  # Textual would also run WorkerFailures' handler (every class in the MRO)
 
     def action_cancel(self) -> None:
         if self.running:

@@ -203,7 +203,7 @@ class PortfolioScreen(AdoptScreen):
         if event.worker.group == "portfolio" and event.state == WorkerState.ERROR:
             self.query_one(TabbedContent).loading = False
             self.query_one(StatusLine).set(extra="figures not loaded (F5 to try again)")
-        super().on_worker_state_changed(event)
+        # no super() call: Textual runs WorkerFailures' handler too (every class in the MRO)
 
     def _scope_changed(self, scope: str) -> None:
         if scope in ("all", "own") and scope != self.scope:

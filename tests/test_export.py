@@ -398,9 +398,6 @@ def test_portfolio_of_a_filter(small_conn, out):
     assert j["portfolio"] == json.loads(json.dumps(doc)) and j["portfolio"]["customers"] == 2
 
 
-@pytest.mark.xfail(reason="metrics.read.portfolio fails when no selected customer has the right_size signal "
-                          "(t[t.right_size].assign(unassigned=t.sold - t.assigned) on an empty frame)",
-                   strict=False)
 def test_json_export_of_one_customer_without_right_size(small_conn, out):
     _export(small_conn, out, "deployment", "json", customer_id=3)
 

@@ -306,3 +306,10 @@ def test_imported_figures_with_workloads_only(small_conn):
         assert store_imported_figures(small_conn, products, workloads) == 1
     f = read.customer_figures(small_conn, SYSTEM, c, as_of="2026-06-30")
     assert (f.as_of, f.usage_pct, f.sold) == ("2026-06-30", 40.0, 0)
+
+
+def test_portfolio_of_customers_without_right_size(small_conn):
+    table = read.customer_table(small_conn, SYSTEM)
+    cedar = table[table.tenant_id == TENANT_C]
+    p = read.portfolio(small_conn, SYSTEM, table=cedar)
+    assert p.right_size_candidates == [] and p.totals["customers"] == 1

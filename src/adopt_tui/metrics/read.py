@@ -448,7 +448,9 @@ def portfolio(
     with_usage = t[t.usage_pct.notna()]
     lowest = with_usage.sort_values(["usage_pct", "name"]).head(top)
     upsell = t[t.upsell].sort_values(["adjusted_pct", "usage_pct"], ascending=False).head(top)
-    right = t[t.right_size].assign(unassigned=t.sold - t.assigned).sort_values("unassigned", ascending=False).head(top)
+    candidates = t[t.right_size]
+    right = candidates.assign(unassigned=candidates.sold - candidates.assigned)
+    right = right.sort_values("unassigned", ascending=False).head(top)
     return Portfolio(
         as_of=as_of if as_of != "9999-12-31" else None, scope=scope, totals=totals, bands=bands,
         by_product=agg["by_product"], by_workload=agg["by_workload"], by_agent=by_agent,

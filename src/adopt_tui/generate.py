@@ -753,6 +753,11 @@ class _Plan:
         order = np.lexsort((day, cust))
         self.sr_cust, self.sr_day, self.sr_cat = cust[order], day[order], cat[order]
 
+    def release(self) -> None:
+        """Drop the per-user arrays once written (the history needs only the subscriptions)."""
+        for name in [n for n in vars(self) if n.startswith(("u_", "a_", "act_", "sr_"))]:
+            delattr(self, name)
+
     # -- aggregate history --------------------------------------------------
     def history(self):
         """Product and workload frames for the months without user-level data."""
@@ -879,6 +884,7 @@ def generate(
             for name, _ in indexes:
                 conn.execute(f'DROP INDEX "{name}"')
             _write(conn, plan, stats, lap)
+            plan.release()
             for _, sql in indexes:
                 conn.execute(sql)
             lap("indexes", f"{len(indexes)} rebuilt")

@@ -20,7 +20,7 @@ as CSV, XLSX or JSON. Used by ``adopt-tui export`` and the TUI's export dialog.
   export is audited (action ``export``, target the path, detail kind, format,
   scope, as-of, customers, rows).
 
-The columns and the JSON shapes are documented in docs/export-columns.md.
+The columns and the JSON shapes are documented in README.md ("Export").
 """
 
 from __future__ import annotations

@@ -392,7 +392,7 @@ def users_rows(frame: pd.DataFrame, codes: list[str], scope: str, snap: str) -> 
 
 
 def users_document(frame: pd.DataFrame, codes: list[str], customer, scope: str, snap: str) -> dict:
-    """The JSON for the users kind (documented in docs/export-columns.md)."""
+    """The JSON for the users kind (documented in README.md ("Export"))."""
     return {
         "as_of": snap,
         "scope": scope,

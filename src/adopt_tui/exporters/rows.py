@@ -31,7 +31,7 @@ import pandas as pd
 from adopt_tui.auth.permissions import Principal, customer_scope_sql
 from adopt_tui.catalogue import WORKLOADS, workload_name
 from adopt_tui.metrics import read
-from adopt_tui.metrics.rules import USAGE_BANDS, window_start
+from adopt_tui.metrics.rules import USAGE_BANDS
 
 BATCH_ROWS = 5000
 
@@ -275,8 +275,7 @@ def users_frame(conn: sqlite3.Connection, customer_id: int, scope: str, snap: st
     """
     from adopt_tui.metrics import compute
 
-    data = compute._load(conn, [customer_id])
-    sku_wl = compute._sku_workloads(conn)
+    data, sku_wl = compute.load_customers(conn, [customer_id])
     users = conn.execute(
         "SELECT id, upn, display_name, is_deleted, deleted_date FROM users WHERE customer_id = ? ORDER BY upn",
         (customer_id,),
@@ -284,53 +283,8 @@ def users_frame(conn: sqlite3.Connection, customer_id: int, scope: str, snap: st
     frame = pd.DataFrame([tuple(u) for u in users],
                          columns=["user_id", "upn", "display_name", "is_deleted", "deleted_date"])
     frame["deleted"] = (frame.is_deleted == 1) & (frame.deleted_date.isna() | (frame.deleted_date <= snap))
-    deleted = frame.set_index("user_id")["deleted"]
-
-    subs = data["subs"]
-    asg = data["asg"]
-    asg = asg[asg.assigned_date.isna() | (asg.assigned_date <= snap)]
-    subs_s = subs if scope == "all" else subs[subs.channel == "partner"]
-    subs_s = subs_s.assign(
-        counted=(subs_s.status == "active") & (subs_s.is_trial == 0),
-        trial=subs_s.is_trial == 1,
-        inactive=(subs_s.status != "active") & (subs_s.is_trial == 0),
-    )
-    flags = subs_s.groupby(["customer_id", "sku"]).agg(
-        has_counted=("counted", "any"), has_trial=("trial", "any"), has_inactive=("inactive", "any")
-    )
-    known_any = set(zip(subs.customer_id, subs.sku))
-    known = asg[asg.subscription_id.notna()].merge(
-        subs_s[["subscription_id", "counted", "trial"]], on="subscription_id", how="inner"
-    )
-    known["cls"] = "inactive"
-    known.loc[known.counted, "cls"] = "counted"
-    known.loc[known.trial, "cls"] = "trial"
-    unknown = asg[asg.subscription_id.isna()].merge(flags.reset_index(), on=["customer_id", "sku"], how="left")
-    unknown["cls"] = None
-    unknown.loc[unknown.has_inactive.eq(True), "cls"] = "inactive"
-    unknown.loc[unknown.has_trial.eq(True), "cls"] = "trial"
-    unknown.loc[unknown.has_counted.eq(True), "cls"] = "counted"
-    if scope == "all":
-        no_sub = [(c, s) not in known_any for c, s in zip(unknown.customer_id, unknown.sku)]
-        unknown.loc[pd.Series(no_sub, index=unknown.index, dtype=bool), "cls"] = "counted"
-    unknown = unknown[unknown.cls.notna()]
-    cols = ["user_id", "sku", "state", "cls"]
-    a = pd.concat([known[cols], unknown[cols]], ignore_index=True)
-    a["deleted"] = a.user_id.map(deleted).fillna(False).astype(bool)
-    uw = a.merge(sku_wl, on="sku", how="inner")
-    ent = uw[(uw.cls == "counted") & (uw.state == "entitled") & ~uw.deleted][["user_id", "workload"]].drop_duplicates()
-
-    act_all = data["act"]
-    report = act_all[act_all.report_date == snap]
-    act = report[
-        report.last_activity.notna() & (report.last_activity >= window_start(snap)) & (report.last_activity <= snap)
-    ][["user_id", "workload"]].drop_duplicates()
-    if scope == "own":
-        all_asg = data["asg"].merge(sku_wl, on="sku")[["user_id", "workload"]]
-        held_any = pd.MultiIndex.from_frame(all_asg.drop_duplicates())
-        held_scope = pd.MultiIndex.from_frame(uw[["user_id", "workload"]].drop_duplicates())
-        idx = pd.MultiIndex.from_frame(act)
-        act = act[idx.isin(held_scope) | ~idx.isin(held_any)]
+    facts = compute.user_facts(data, sku_wl, snap, scope, [customer_id])
+    a, ent, act, report = facts.a, facts.ent, facts.act, facts.report
 
     fig_workloads = [r[0] for r in conn.execute(
         "SELECT workload FROM fig_workload WHERE customer_id = ? AND as_of = ? AND scope = ?",

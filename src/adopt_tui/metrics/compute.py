@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 from datetime import date
 from typing import Callable, Iterable, Sequence
 
@@ -90,10 +91,30 @@ def _sku_workloads(conn: sqlite3.Connection) -> pd.DataFrame:
 # --------------------------------------------------------------------------- one date, one scope
 
 
-def _compute(
+@dataclass
+class UserFacts:
+    """Per-user facts for some customers, as of a date, in a scope: the one place
+    the rules of the brief are applied (the figures and the users export both
+    build on it)."""
+
+    subs_s: pd.DataFrame   # subscriptions in scope, with counted / trial / inactive flags
+    a: pd.DataFrame        # assignments in scope: user_id, customer_id, sku, state, cls, deleted, has_counted
+    uw: pd.DataFrame       # ``a`` per workload the SKU includes
+    ent: pd.DataFrame      # counted entitlements: customer_id, user_id, workload (each once)
+    act: pd.DataFrame      # active (user, workload): customer_id, user_id, workload, unlicensed, entitled, deleted
+    report: pd.DataFrame   # the activity report rows dated as_of (any last activity)
+    sold: pd.Series        # seats of counted subscriptions per (customer_id, sku)
+
+
+def load_customers(conn: sqlite3.Connection, ids: Sequence[int]) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The raw rows of ``ids`` and the SKU -> workload table, for :func:`user_facts`."""
+    return _load(conn, ids), _sku_workloads(conn)
+
+
+def user_facts(
     data: dict[str, pd.DataFrame], sku_wl: pd.DataFrame, as_of: str, scope: str, customers: Iterable[int]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Product rows and workload rows for ``customers`` as of ``as_of`` in ``scope``."""
+) -> UserFacts:
+    """Classify every assignment and activity of ``customers`` (see the module docstring)."""
     cust = set(customers)
     subs = data["subs"][data["subs"].customer_id.isin(cust)]
     users = data["users"][data["users"].customer_id.isin(cust)].copy()
@@ -141,26 +162,16 @@ def _compute(
     a = a.merge(flags[["has_counted"]].reset_index(), on=["customer_id", "sku"], how="left")
     a["has_counted"] = a.has_counted.eq(True)
 
-    # Products: sold and assigned.
-    seated = a[(a.cls == "counted") & a.state.isin(["entitled", "suspended"]) & ~a.deleted]
-    assigned = seated.groupby(["customer_id", "sku"])["user_id"].nunique().rename("assigned")
-    keys = pd.MultiIndex.from_frame(
-        pd.concat([subs_s[["customer_id", "sku"]], a[["customer_id", "sku"]]]).drop_duplicates()
-    )
-    products = pd.DataFrame(index=keys).join(sold).join(assigned).fillna(0).astype("int64").reset_index()
-
-    # Workloads.
     uw = a.merge(sku_wl, on="sku", how="inner")
     ent = uw[(uw.cls == "counted") & (uw.state == "entitled") & ~uw.deleted][
         ["customer_id", "user_id", "workload"]
     ].drop_duplicates()
-    act = data["act"]
-    act = act[
-        act.customer_id.isin(cust)
-        & (act.report_date == as_of)
-        & act.last_activity.notna()
-        & (act.last_activity >= window_start(as_of))
-        & (act.last_activity <= as_of)
+    report = data["act"]
+    report = report[report.customer_id.isin(cust) & (report.report_date == as_of)]
+    act = report[
+        report.last_activity.notna()
+        & (report.last_activity >= window_start(as_of))
+        & (report.last_activity <= as_of)
     ][["customer_id", "user_id", "workload"]].drop_duplicates()
     # every (user, workload) the user holds any assignment for, in any scope
     all_asg = data["asg"][data["asg"].customer_id.isin(cust)].merge(sku_wl, on="sku")[["user_id", "workload"]]
@@ -175,6 +186,23 @@ def _compute(
     ent_idx = pd.MultiIndex.from_frame(ent[["user_id", "workload"]])
     act["entitled"] = pd.MultiIndex.from_frame(act[["user_id", "workload"]]).isin(ent_idx)
     act["deleted"] = act.user_id.map(deleted).fillna(False).astype(bool)
+    return UserFacts(subs_s, a, uw, ent, act, report, sold)
+
+
+def _compute(
+    data: dict[str, pd.DataFrame], sku_wl: pd.DataFrame, as_of: str, scope: str, customers: Iterable[int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Product rows and workload rows for ``customers`` as of ``as_of`` in ``scope``."""
+    f = user_facts(data, sku_wl, as_of, scope, customers)
+    subs_s, a, uw, ent, act = f.subs_s, f.a, f.uw, f.ent, f.act
+
+    # Products: sold and assigned.
+    seated = a[(a.cls == "counted") & a.state.isin(["entitled", "suspended"]) & ~a.deleted]
+    assigned = seated.groupby(["customer_id", "sku"])["user_id"].nunique().rename("assigned")
+    keys = pd.MultiIndex.from_frame(
+        pd.concat([subs_s[["customer_id", "sku"]], a[["customer_id", "sku"]]]).drop_duplicates()
+    )
+    products = pd.DataFrame(index=keys).join(f.sold).join(assigned).fillna(0).astype("int64").reset_index()
 
     g_ent = ent.groupby(["customer_id", "workload"]).size().rename("entitled")
     g_act = act.groupby(["customer_id", "workload"]).size().rename("active")

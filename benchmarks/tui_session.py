@@ -1,0 +1,188 @@
+"""TUI timings, run in a fresh process each time (so that every session pays
+its own imports and caches, like a person starting adopt-tui).
+
+    python -m benchmarks.tui_session session DB   # headless App.run_test + Pilot; prints JSON
+    python -m benchmarks.tui_session startup DB   # the real command in a pty; prints JSON
+
+``session`` measures, with the app driven headless at 160x48:
+login submitted -> customer list drawn; one filter keystroke -> narrowed list
+drawn (including the list's debounce); opening customers' insights (the
+largest and a typical one) -> figures drawn; opening the portfolio insights ->
+drawn; and the process's peak resident memory (VmHWM) at the end.
+
+``startup`` runs ``adopt-tui --db DB`` in a pseudo-terminal and measures from
+process start until the login screen's text has been written to the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+SIZE = (160, 48)
+
+
+def _peak_rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def _until(pilot, condition, timeout: float = 120.0) -> None:
+    end = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > end:
+            raise TimeoutError("the screen did not get there in time")
+        await asyncio.sleep(0.002)
+    await pilot.pause()  # the refresh that draws it
+
+
+async def session(db: str, user: str, password: str) -> dict:
+    from adopt_tui.tui.app import make_app
+    from adopt_tui.tui.screens.customer import CustomerScreen
+    from adopt_tui.tui.screens.customers import DEBOUNCE, CustomerListScreen
+    from adopt_tui.tui.screens.login import LoginScreen
+    from textual.widgets import Input, TabbedContent
+
+    out: dict = {"debounce_s": DEBOUNCE}
+    app = make_app(db, idle_minutes=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await _until(pilot, lambda: isinstance(app.screen, LoginScreen) and app.screen.query("#password"))
+        app.screen.query_one("#username", Input).value = user
+        app.screen.query_one("#password", Input).value = password
+        app.screen.query_one("#password", Input).focus()
+        await pilot.pause()
+
+        def list_drawn() -> bool:
+            s = app.screen
+            if not isinstance(s, CustomerListScreen) or s.view is None:
+                return False
+            table = s._table()
+            return table is not None and table.row_count == len(s.view) and not s.query_one("#table-holder").loading
+
+        start = time.perf_counter()
+        await pilot.press("enter")
+        await _until(pilot, list_drawn)
+        out["login_to_list_s"] = time.perf_counter() - start
+        screen = app.screen
+        out["customers_listed"] = len(screen.view)
+
+        # the filter: type the start of a name, then time one more keystroke
+        name = str(screen.view.sort_values("name").name.iloc[len(screen.view) // 3]).lower()
+        prefix = "".join(ch for ch in name if ch.isalpha())[:4]
+        await pilot.press("slash")
+        for ch in prefix[:2]:
+            await pilot.press(ch)
+        await pilot.pause(0.4)
+        await _until(pilot, lambda: screen.filters.get("query") == prefix[:2] and list_drawn())
+        before = screen.view
+        start = time.perf_counter()
+        await pilot.press(prefix[2])
+        await _until(pilot, lambda: screen.view is not before and list_drawn())
+        out["filter_keystroke_s"] = time.perf_counter() - start
+        out["filter_rows"] = [len(before), len(screen.view)]
+        await pilot.press("escape")
+        await pilot.pause()
+
+        # customer insights: the largest customer and one of typical size
+        sizes = screen.frame.sort_values(["sold", "id"])
+        picks = {"largest": int(sizes.id.iloc[-1]), "typical": int(sizes.id.iloc[len(sizes) // 2])}
+        for label, cid in picks.items():
+            start = time.perf_counter()
+            app.open_customer(cid)
+            await _until(pilot, lambda: isinstance(app.screen, CustomerScreen) and app.screen.customer_id == cid
+                         and app.screen.figures is not None and not app.screen.query_one("#insights").loading)
+            out[f"open_customer_{label}_s"] = time.perf_counter() - start
+            app.pop_screen()
+            await pilot.pause()
+
+        start = time.perf_counter()
+        app.open_portfolio()
+
+        def portfolio_drawn() -> bool:
+            s = app.screen
+            return (getattr(s, "portfolio", None) is not None and s.query(TabbedContent)
+                    and not s.query_one(TabbedContent).loading)
+
+        await _until(pilot, portfolio_drawn)
+        out["portfolio_s"] = time.perf_counter() - start
+    out["peak_rss_mb"] = _peak_rss_mb()
+    return out
+
+
+def startup(db: str, timeout: float = 30.0) -> dict:
+    """Process start -> the login screen's text on the terminal, through a pty."""
+    import fcntl
+    import pty
+    import select
+    import signal
+    import struct
+    import subprocess
+    import termios
+
+    exe = Path(sys.executable).parent / "adopt-tui"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "import sys; from adopt_tui.cli import main; "
+                                           "sys.exit(main())"]
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADOPT_TUI_PASSWORD")}
+    env.update(TERM="xterm-256color", COLORTERM="truecolor")
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd + ["--db", db], stdin=slave, stdout=slave, stderr=slave, env=env,
+                            start_new_session=True, close_fds=True)
+    os.close(slave)
+    seen = b""
+    drawn = None
+    try:
+        while time.perf_counter() - start < timeout:
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+                if b"User name" in seen and b"Password" in seen:
+                    drawn = time.perf_counter() - start
+                    break
+            elif proc.poll() is not None:
+                break
+    finally:
+        try:
+            os.write(master, b"\x11")  # ctrl+q
+            proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        os.close(master)
+    if drawn is None:
+        raise RuntimeError(f"no login screen within {timeout} s; output began {seen[:300]!r}")
+    return {"start_to_login_s": drawn}
+
+
+def main(argv: list[str]) -> int:
+    mode, db = argv[0], argv[1]
+    if mode == "session":
+        from benchmarks.common import ADMIN, admin_password
+
+        result = asyncio.run(session(db, ADMIN, admin_password()))
+    else:
+        result = startup(db)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -944,9 +944,9 @@ class ImportScreen(AdoptScreen):
                 self.plan = None
                 self._message("The import stopped: nothing was imported.", error=True)
             self._sync()
-        if group == "import-customers":
-            return  # suggestions only; the check names any problem with the customer
-        super().on_worker_state_changed(event)
+        if group == "import-customers" and event.state == WorkerState.ERROR:
+            # suggestions only; the check names any problem with the customer
+            event.prevent_default()  # Textual would also run WorkerFailures' handler (every class in the MRO)
 
     # ------------------------------------------------------------------ buttons and back
 

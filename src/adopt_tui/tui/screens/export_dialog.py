@@ -32,6 +32,7 @@ from textual.worker import Worker, WorkerState
 from adopt_tui.auth.permissions import Perm
 from adopt_tui.errors import AdoptError
 from adopt_tui.tui.app import WorkerFailures
+from adopt_tui.tui.widgets.toggles import Check, Radio
 
 KIND_LABELS = {
     "deployment": "Deployment per customer and product",
@@ -231,23 +232,23 @@ class ExportDialog(WorkerFailures, ModalScreen):
                 yield Label("What", classes="export-label")
                 with RadioSet(id="export-kind"):
                     for k in self.kinds:
-                        yield RadioButton(KIND_LABELS[k], id=f"kind-{k}", value=k == first_kind)
+                        yield Radio(KIND_LABELS[k], id=f"kind-{k}", value=k == first_kind)
             with Horizontal(classes="export-row"):
                 yield Label("Customers", classes="export-label")
                 with RadioSet(id="export-target", classes="inline"):
                     for key, label in self.targets:
-                        yield RadioButton(label, id=f"target-{key}", value=key == first_target)
+                        yield Radio(label, id=f"target-{key}", value=key == first_target)
             with Horizontal(classes="export-row"):
                 yield Label("Scope", classes="export-label")
                 with RadioSet(id="export-scope", classes="inline"):
                     for key, label in SCOPE_LABELS.items():
-                        yield RadioButton(label, id=f"scope-{key}", value=key == self.scope)
+                        yield Radio(label, id=f"scope-{key}", value=key == self.scope)
             with Horizontal(classes="export-row"):
                 yield Label("Format", classes="export-label")
                 with RadioSet(id="export-format", classes="inline"):
                     for key, label in FORMAT_LABELS.items():
-                        yield RadioButton(label, id=f"format-{key}", value=key == "csv")
-                yield Checkbox("Byte-order mark (Excel)", id="export-bom", value=False)
+                        yield Radio(label, id=f"format-{key}", value=key == "csv")
+                yield Check("Byte-order mark (Excel)", id="export-bom", value=False)
             with Horizontal(classes="export-row", id="row-path"):
                 yield Label("File", classes="export-label")
                 yield Input(id="export-path", validators=[DestinationValidator()],

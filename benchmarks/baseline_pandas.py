@@ -22,6 +22,7 @@ import argparse
 import json
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
@@ -85,7 +86,11 @@ def compute(raw: Path, as_of: str | None = None) -> dict:
     usage["usage_pct"] = (100 * usage.active / usage.entitled.where(usage.entitled > 0)).round(1)
 
     def records(frame: pd.DataFrame) -> dict:
-        return {cid: grp.drop(columns="customer_id").to_dict("records") for cid, grp in frame.groupby("customer_id")}
+        """customer_id -> its rows as dicts (one to_dict over the whole frame, not one per group)."""
+        out: dict = defaultdict(list)
+        for record in frame.to_dict("records"):
+            out[record.pop("customer_id")].append(record)
+        return out
 
     products_by = records(deployment.sort_values(["customer_id", "sold"], ascending=[True, False]))
     usage_by = records(usage.sort_values(["customer_id", "workload"]))

@@ -22,6 +22,10 @@ average, median about 20), with the same variety as the demo portfolio
 * 40 sales agents (``AGENTS``; ``maria`` of the demo accounts is one of them)
   assigned to customers.
 
+From 20 customers on, customers 2 to 7 show each special case for sure (one
+per explanation, and a high support volume); the other special cases are
+drawn at random (about 16 % of the customers show one).
+
 Deterministic for a seed: one ``numpy.random.Generator``, fixed dates,
 nothing depends on today.
 

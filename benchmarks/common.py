@@ -47,8 +47,8 @@ def cached_db(customers: int, seed: int = 0, *, rebuild: bool = False, say=print
     path = CACHE / f"portfolio-{customers}-{seed}-{generator_version()}.db"
     if path.exists() and not rebuild:
         return path
-    for old in CACHE.glob(f"portfolio-{customers}-{seed}-*.db*"):
-        old.unlink()
+    for old in CACHE.glob(f"portfolio-{customers}-{seed}-*"):
+        shutil.rmtree(old) if old.is_dir() else old.unlink()
     from adopt_tui.auth.accounts import create_demo_accounts
     from adopt_tui.generate import generate
     from adopt_tui.store import connect

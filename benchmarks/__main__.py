@@ -286,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name} ...", flush=True)
             loads.append(os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"))
             step()
+    import shutil
+
+    shutil.rmtree(common.CACHE / "work", ignore_errors=True)  # the per-benchmark copies (700 MB each at 20k)
     print()
     print(table.markdown())
     if not args.no_write:

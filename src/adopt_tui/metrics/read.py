@@ -159,7 +159,7 @@ def resolve_customer(conn: sqlite3.Connection, principal: Principal, text: str) 
 
 LIST_COLUMNS = [
     "id", "tenant_id", "name", "domain", "market", "segment", "agents", "as_of", "sold", "assigned",
-    "deployment_pct", "usage_pct", "adjusted_pct", "over_100", "unexplained", "rec_codes", "renewal_due",
+    "entitled", "active", "active_entitled", "deployment_pct", "usage_pct", "adjusted_pct", "over_100", "unexplained", "rec_codes", "renewal_due",
     "prev_usage_pct", "products",
 ]
 
@@ -178,7 +178,7 @@ def customer_table(conn: sqlite3.Connection, principal: Principal, scope: str = 
     WITH {_SNAP}
     SELECT c.id, c.tenant_id, c.name, c.domain, c.market, c.segment,
         (SELECT group_concat(agent, '; ') FROM (SELECT agent FROM customer_agents WHERE customer_id = c.id ORDER BY agent)) AS agents,
-        f.as_of, f.sold, f.assigned, f.deployment_pct, f.usage_pct, f.adjusted_pct, f.over_100, f.unexplained,
+        f.as_of, f.sold, f.assigned, f.entitled, f.active, f.active_entitled, f.deployment_pct, f.usage_pct, f.adjusted_pct, f.over_100, f.unexplained,
         f.rec_codes, f.renewal_due,
         (SELECT p.usage_pct FROM fig_customer p WHERE p.customer_id = c.id AND p.scope = :scope
             AND p.as_of < date(f.as_of, 'start of month') ORDER BY p.as_of DESC LIMIT 1) AS prev_usage_pct,
@@ -193,9 +193,9 @@ def customer_table(conn: sqlite3.Connection, principal: Principal, scope: str = 
     if params:
         named["agent"] = params[0]
     df = pd.DataFrame(conn.execute(sql, named).fetchall(), columns=LIST_COLUMNS)
-    for col in ("sold", "assigned", "over_100", "unexplained", "renewal_due"):
+    for col in ("sold", "assigned", "entitled", "active", "over_100", "unexplained", "renewal_due"):
         df[col] = df[col].fillna(0).astype("int64")
-    for col in ("deployment_pct", "usage_pct", "adjusted_pct", "prev_usage_pct"):
+    for col in ("active_entitled", "deployment_pct", "usage_pct", "adjusted_pct", "prev_usage_pct"):
         df[col] = df[col].astype("float64")
     for col in ("agents", "rec_codes", "products", "as_of"):
         df[col] = df[col].fillna("")
@@ -392,10 +392,12 @@ def _snapshot_pairs(table: pd.DataFrame) -> list[tuple[int, str]]:
 
 def portfolio(
     conn: sqlite3.Connection, principal: Principal, scope: str = "all", as_of: str | None = None,
-    *, table: pd.DataFrame | None = None, top: int = 10,
+    *, table: pd.DataFrame | None = None, top: int = 10, with_trend: bool = True,
 ) -> Portfolio:
     """Portfolio figures over the visible customers (or over ``table``, a
-    filtered :func:`customer_table` frame)."""
+    filtered :func:`customer_table` frame). ``with_trend=False`` leaves the
+    12-month trend empty: the slowest part on a large portfolio, which a
+    screen can fetch afterwards with :func:`portfolio_trend`."""
     scope, as_of = _check_scope(scope), _as_of(conn, as_of)
     if table is None:
         table = customer_table(conn, principal, scope, as_of)
@@ -407,8 +409,12 @@ def portfolio(
         "sold": int(t.sold.sum()),
         "assigned": int(t.assigned.sum()),
     }
-    agg = _sum_snapshots(conn, t, scope)
-    totals.update(agg["totals"])
+    known = t[t.active_entitled.notna()]
+    totals.update({
+        "entitled": int(t.entitled.sum()), "active": int(t.active.sum()),
+        "usage_pct": pct(int(t.active.sum()), int(t.entitled.sum())),
+        "adjusted_usage_pct": pct(int(known.active_entitled.sum()), int(known.entitled.sum())) if len(known) else None,
+    })
     totals["deployment_pct"] = pct(totals["assigned"], totals["sold"])
     totals.update({
         "low_adoption": int(t.low_adoption.sum()),
@@ -427,13 +433,11 @@ def portfolio(
     by_agent = []
     exploded = t.assign(agent=t.agents.str.split("; ")).explode("agent")
     exploded["agent"] = exploded.agent.replace("", "(none)").fillna("(none)")
-    core = agg["core_by_customer"]
     for agent, grp in exploded.groupby("agent", sort=True):
-        c = core[core.index.isin(grp.id)]
         by_agent.append({
             "agent": agent, "customers": int(len(grp)), "sold": int(grp.sold.sum()),
             "assigned": int(grp.assigned.sum()), "deployment_pct": pct(grp.assigned.sum(), grp.sold.sum()),
-            "usage_pct": pct(c.active.sum(), c.entitled.sum()),
+            "usage_pct": pct(int(grp.active.sum()), int(grp.entitled.sum())),
             "low_adoption": int(grp.low_adoption.sum()), "upsell": int(grp.upsell.sum()),
         })
 
@@ -451,80 +455,88 @@ def portfolio(
     candidates = t[t.right_size]
     right = candidates.assign(unassigned=candidates.sold - candidates.assigned)
     right = right.sort_values("unassigned", ascending=False).head(top)
+    by_workload, by_product = _sum_snapshots(conn, t, scope)
     return Portfolio(
         as_of=as_of if as_of != "9999-12-31" else None, scope=scope, totals=totals, bands=bands,
-        by_product=agg["by_product"], by_workload=agg["by_workload"], by_agent=by_agent,
+        by_product=by_product, by_workload=by_workload, by_agent=by_agent,
         lowest_adopters=rows(lowest), upsell_candidates=rows(upsell), right_size_candidates=rows(right),
-        renewals=_renewals(conn, t, as_of), trend=_portfolio_trend(conn, t, scope, as_of),
+        renewals=_renewals(conn, t, as_of), trend=_portfolio_trend(conn, t, scope, as_of) if with_trend else [],
     )
+
+
+def portfolio_trend(
+    conn: sqlite3.Connection, principal: Principal, scope: str = "all", as_of: str | None = None,
+    *, table: pd.DataFrame | None = None,
+) -> list[dict]:
+    """The portfolio's 12-month trend alone (see :func:`portfolio`)."""
+    scope, as_of = _check_scope(scope), _as_of(conn, as_of)
+    if table is None:
+        table = customer_table(conn, principal, scope, as_of)
+    else:
+        _require_view(conn, principal)
+    return _portfolio_trend(conn, table, scope, as_of)
 
 
 def _nan(value):
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _pairs_table(conn: sqlite3.Connection, t: pd.DataFrame) -> None:
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _snap(customer_id INTEGER, as_of TEXT)")
-    conn.execute("DELETE FROM _snap")
-    conn.executemany("INSERT INTO _snap VALUES (?, ?)", _snapshot_pairs(t))
+# The (customer, snapshot date) pairs of a customer table, handed to SQLite as
+# JSON: no temporary table to fill, and CROSS JOIN keeps SQLite walking the
+# pairs and looking each one up by primary key.
+_PAIRS = (
+    "(SELECT CAST(json_extract(value, '$[0]') AS INTEGER) AS customer_id, "
+    "json_extract(value, '$[1]') AS as_of FROM json_each(:pairs))"
+)
 
 
-def _sum_snapshots(conn: sqlite3.Connection, t: pd.DataFrame, scope: str) -> dict:
-    """Workload and product sums over the given customers' snapshots."""
-    from adopt_tui.catalogue import CORE_WORKLOADS
+def _pairs_json(t: pd.DataFrame) -> str:
+    return json.dumps([[int(i), d] for i, d in _snapshot_pairs(t)])
 
-    _pairs_table(conn, t)
-    wl = pd.DataFrame(conn.execute(
-        "SELECT f.customer_id, f.workload, f.entitled, f.active, f.active_entitled FROM fig_workload f "
-        "JOIN _snap s ON s.customer_id = f.customer_id AND s.as_of = f.as_of WHERE f.scope = ?", (scope,),
-    ).fetchall(), columns=["customer_id", "workload", "entitled", "active", "active_entitled"])
-    pr = pd.DataFrame(conn.execute(
-        "SELECT f.customer_id, f.sku, COALESCE(p.name, f.sku), f.sold, f.assigned FROM fig_product f "
-        "JOIN _snap s ON s.customer_id = f.customer_id AND s.as_of = f.as_of LEFT JOIN products p ON p.sku = f.sku "
-        "WHERE f.scope = ?", (scope,),
-    ).fetchall(), columns=["customer_id", "sku", "name", "sold", "assigned"])
-    core = wl[wl.workload.isin(CORE_WORKLOADS)]
-    core_by_customer = core.groupby("customer_id")[["entitled", "active"]].sum()
-    ae_known = core.active_entitled.notna()
-    totals = {
-        "entitled": int(core.entitled.sum()), "active": int(core.active.sum()),
-    }
-    totals["usage_pct"] = pct(totals["active"], totals["entitled"])
-    known = core[ae_known]
-    totals["adjusted_usage_pct"] = pct(known.active_entitled.sum(), known.entitled.sum()) if len(known) else None
-    by_workload = []
-    for w, grp in wl.groupby("workload"):
-        k = grp[grp.active_entitled.notna()]
-        by_workload.append({
-            "workload": w, "name": workload_name(w), "customers": int(grp.customer_id.nunique()),
-            "entitled": int(grp.entitled.sum()), "active": int(grp.active.sum()),
-            "usage_pct": pct(grp.active.sum(), grp.entitled.sum()),
-            "adjusted_usage_pct": pct(k.active_entitled.sum(), k.entitled.sum()) if len(k) else None,
-        })
+
+def _sum_snapshots(conn: sqlite3.Connection, t: pd.DataFrame, scope: str) -> tuple[list[dict], list[dict]]:
+    """Per workload and per product sums over the given customers' snapshots (summed by SQLite)."""
+    params = {"pairs": _pairs_json(t), "scope": scope}
+    by_workload = [
+        {
+            "workload": w, "name": workload_name(w), "customers": n, "entitled": ent, "active": act,
+            "usage_pct": pct(act, ent), "adjusted_usage_pct": pct(ae, ae_ent) if known else None,
+        }
+        for w, n, ent, act, ae, ae_ent, known in conn.execute(
+            "SELECT f.workload, COUNT(*), SUM(f.entitled), SUM(f.active), SUM(f.active_entitled), "
+            "SUM(CASE WHEN f.active_entitled IS NULL THEN 0 ELSE f.entitled END), COUNT(f.active_entitled) "
+            f"FROM {_PAIRS} s CROSS JOIN fig_workload f "
+            "ON f.customer_id = s.customer_id AND f.as_of = s.as_of AND f.scope = :scope GROUP BY f.workload",
+            params,
+        )
+    ]
     by_workload.sort(key=lambda r: (r["workload"].startswith("dyn_"), -r["entitled"]))
-    by_product = []
-    for (sku, name), grp in pr.groupby(["sku", "name"]):
-        by_product.append({
-            "sku": sku, "name": name, "customers": int(grp.customer_id.nunique()),
-            "sold": int(grp.sold.sum()), "assigned": int(grp.assigned.sum()),
-            "deployment_pct": pct(grp.assigned.sum(), grp.sold.sum()),
-        })
-    by_product.sort(key=lambda r: -r["sold"])
-    return {"totals": totals, "by_workload": by_workload, "by_product": by_product,
-            "core_by_customer": core_by_customer}
+    by_product = [
+        {"sku": sku, "name": name, "customers": n, "sold": sold, "assigned": assigned,
+         "deployment_pct": pct(assigned, sold)}
+        for sku, name, n, sold, assigned in conn.execute(
+            "SELECT f.sku, COALESCE(p.name, f.sku), COUNT(*), SUM(f.sold), SUM(f.assigned) "
+            f"FROM {_PAIRS} s CROSS JOIN fig_product f "
+            "ON f.customer_id = s.customer_id AND f.as_of = s.as_of AND f.scope = :scope "
+            "LEFT JOIN products p ON p.sku = f.sku GROUP BY f.sku",
+            params,
+        )
+    ]
+    by_product.sort(key=lambda r: (-r["sold"], r["sku"]))
+    return by_workload, by_product
 
 
 def _renewals(conn: sqlite3.Connection, t: pd.DataFrame, as_of: str) -> list[dict]:
     if as_of == "9999-12-31" or t.empty:
         return []
     days = int(settings_store.get(conn, "renewal_window_days"))
-    _pairs_table(conn, t.assign(as_of=as_of))
     rows = conn.execute(
         "SELECT c.id, c.tenant_id, c.name, s.sku, COALESCE(p.name, s.sku), s.quantity, s.commitment_end, s.auto_renew "
-        "FROM subscriptions s JOIN _snap x ON x.customer_id = s.customer_id JOIN customers c ON c.id = s.customer_id "
-        "LEFT JOIN products p ON p.sku = s.sku WHERE s.channel = 'partner' AND s.status = 'active' "
-        "AND s.commitment_end BETWEEN ? AND ? ORDER BY s.commitment_end, c.name",
-        (as_of, add_days(as_of, days)),
+        "FROM json_each(:ids) x CROSS JOIN subscriptions s ON s.customer_id = x.value "
+        "JOIN customers c ON c.id = s.customer_id LEFT JOIN products p ON p.sku = s.sku "
+        "WHERE s.channel = 'partner' AND s.status = 'active' AND s.commitment_end BETWEEN :start AND :end "
+        "ORDER BY s.commitment_end, c.name",
+        {"ids": json.dumps([int(i) for i in t.id]), "start": as_of, "end": add_days(as_of, days)},
     )
     return [
         {"id": r[0], "tenant_id": r[1], "name": r[2], "sku": r[3], "product": r[4], "quantity": r[5],
@@ -537,19 +549,16 @@ def _portfolio_trend(conn: sqlite3.Connection, t: pd.DataFrame, scope: str, as_o
     """Per month: sums over each visible customer's last snapshot in that month."""
     if t.empty:
         return []
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _ids(id INTEGER PRIMARY KEY)")
-    conn.execute("DELETE FROM _ids")
-    conn.executemany("INSERT INTO _ids VALUES (?)", ((int(i),) for i in t.id))
     rows = conn.execute(
         """WITH last AS (
                SELECT f.customer_id, substr(f.as_of, 1, 7) AS month, MAX(f.as_of) AS as_of
-               FROM fig_customer f JOIN _ids i ON i.id = f.customer_id
-               WHERE f.scope = ? AND f.as_of <= ? GROUP BY f.customer_id, month)
+               FROM json_each(:ids) i CROSS JOIN fig_customer f ON f.customer_id = i.value
+               WHERE f.scope = :scope AND f.as_of <= :as_of GROUP BY f.customer_id, month)
            SELECT l.month, MAX(l.as_of), COUNT(*), SUM(f.sold), SUM(f.assigned), SUM(f.entitled), SUM(f.active),
                   SUM(f.active_entitled), SUM(CASE WHEN f.active_entitled IS NULL THEN 0 ELSE f.entitled END)
-           FROM last l JOIN fig_customer f ON f.customer_id = l.customer_id AND f.as_of = l.as_of AND f.scope = ?
-           GROUP BY l.month ORDER BY l.month DESC LIMIT ?""",
-        (scope, as_of, scope, months),
+           FROM last l JOIN fig_customer f ON f.customer_id = l.customer_id AND f.as_of = l.as_of AND f.scope = :scope
+           GROUP BY l.month ORDER BY l.month DESC LIMIT :months""",
+        {"ids": json.dumps([int(i) for i in t.id]), "scope": scope, "as_of": as_of, "months": months},
     ).fetchall()
     return [
         {"month": r[0], "as_of": r[1], "customers": r[2], "sold": r[3], "assigned": r[4],
@@ -572,12 +581,12 @@ def metrics_document(
     table = customer_table(conn, principal, scope, as_of)
     if customer_ids is not None:
         table = table[table.id.isin(customer_ids)]
-    _pairs_table(conn, table)
+    params = {"pairs": _pairs_json(table), "scope": scope}
     products: dict[int, list] = {}
     for cid, sku, name, sold, assigned in conn.execute(
-        "SELECT f.customer_id, f.sku, COALESCE(p.name, f.sku), f.sold, f.assigned FROM fig_product f "
-        "JOIN _snap s ON s.customer_id = f.customer_id AND s.as_of = f.as_of LEFT JOIN products p ON p.sku = f.sku "
-        "WHERE f.scope = ? ORDER BY f.customer_id, f.sold DESC, f.sku", (scope,),
+        f"SELECT f.customer_id, f.sku, COALESCE(p.name, f.sku), f.sold, f.assigned FROM {_PAIRS} s "
+        "CROSS JOIN fig_product f ON f.customer_id = s.customer_id AND f.as_of = s.as_of AND f.scope = :scope "
+        "LEFT JOIN products p ON p.sku = f.sku ORDER BY f.customer_id, f.sold DESC, f.sku", params,
     ):
         products.setdefault(cid, []).append({
             "sku": sku, "name": name, "sold": sold, "assigned": assigned,
@@ -585,9 +594,9 @@ def metrics_document(
         })
     workloads: dict[int, list] = {}
     for cid, w, ent, act, ae, expl in conn.execute(
-        "SELECT f.customer_id, f.workload, f.entitled, f.active, f.active_entitled, f.explanations FROM fig_workload f "
-        "JOIN _snap s ON s.customer_id = f.customer_id AND s.as_of = f.as_of WHERE f.scope = ? "
-        "ORDER BY f.customer_id, f.workload", (scope,),
+        "SELECT f.customer_id, f.workload, f.entitled, f.active, f.active_entitled, f.explanations "
+        f"FROM {_PAIRS} s CROSS JOIN fig_workload f ON f.customer_id = s.customer_id AND f.as_of = s.as_of "
+        "AND f.scope = :scope ORDER BY f.customer_id, f.workload", params,
     ):
         workloads.setdefault(cid, []).append({
             "workload": w, "entitled": ent, "active": act,
@@ -595,8 +604,8 @@ def metrics_document(
             "explanations": json.loads(expl),
         })
     recs = dict(conn.execute(
-        "SELECT f.customer_id, f.recommendations FROM fig_customer f JOIN _snap s "
-        "ON s.customer_id = f.customer_id AND s.as_of = f.as_of WHERE f.scope = ?", (scope,),
+        f"SELECT f.customer_id, f.recommendations FROM {_PAIRS} s CROSS JOIN fig_customer f "
+        "ON f.customer_id = s.customer_id AND f.as_of = s.as_of AND f.scope = :scope", params,
     ).fetchall())
     customers = [
         {

@@ -65,6 +65,15 @@ class PortfolioLoaded(Message):
         self.renewal_days = renewal_days
 
 
+class TrendLoaded(Message):
+    """The second worker's result: the 12-month trend (slow on large portfolios, so it comes after)."""
+
+    def __init__(self, trend: list[dict], scope: str) -> None:
+        super().__init__()
+        self.trend = trend
+        self.scope = scope
+
+
 def _month_label(month: str) -> str:
     """``2026-01`` -> ``Jan``; the year shows in the chart's caption."""
     try:
@@ -182,9 +191,24 @@ class PortfolioScreen(AdoptScreen):
         from adopt_tui.store import settings
 
         with self.app.db() as conn:
-            result = portfolio(conn, self.app.principal, scope, as_of)
+            result = portfolio(conn, self.app.principal, scope, as_of, with_trend=False)
             renewal_days = int(settings.get(conn, "renewal_window_days"))
         self.post_message(PortfolioLoaded(result, scope, renewal_days))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="portfolio-trend",
+          description="loading the portfolio's trend")
+    def _load_trend(self, scope: str, as_of: str | None) -> None:
+        from adopt_tui.metrics.read import portfolio_trend
+
+        with self.app.db() as conn:
+            trend = portfolio_trend(conn, self.app.principal, scope, as_of)
+        self.post_message(TrendLoaded(trend, scope))
+
+    def on_trend_loaded(self, message: TrendLoaded) -> None:
+        if message.scope != self.scope or self.portfolio is None:
+            return  # a stale result from before a scope toggle
+        self.portfolio.trend = message.trend
+        self._fill_trend(self.portfolio)
 
     def on_portfolio_loaded(self, message: PortfolioLoaded) -> None:
         if message.scope != self.scope:
@@ -193,6 +217,8 @@ class PortfolioScreen(AdoptScreen):
         self.renewal_days = message.renewal_days
         self.query_one(TabbedContent).loading = False
         self._fill(message.portfolio)
+        self.query_one("#trend-caption", Label).update("Deployment and usage % by month · loading…")
+        self._load_trend(message.scope, self.as_of)
         customers = message.portfolio.totals["customers"]
         self.query_one(StatusLine).set(
             as_of=message.portfolio.as_of or "", extra=f"{customers:,} customers",
@@ -308,7 +334,6 @@ class PortfolioScreen(AdoptScreen):
                            self._n(r["assigned"]), self._pct(r["deployment_pct"]), self._usage(r["usage_pct"]),
                            self._n(r["low_adoption"]), self._n(r["upsell"]), key=f"a:{r['agent']}")
 
-        self._fill_trend(p)
         self._fill_opportunities(p)
 
     def _fill_trend(self, p: Portfolio) -> None:

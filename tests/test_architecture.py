@@ -37,3 +37,15 @@ def test_login_path_does_not_import_pandas():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_login_screen_does_not_import_pandas():
+    """Process start to the login screen stays light: pandas loads after login."""
+    code = (
+        "import sys\n"
+        "from adopt_tui.tui.app import make_app\n"
+        "import adopt_tui.tui.screens.login\n"
+        "sys.exit(1 if 'pandas' in sys.modules else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

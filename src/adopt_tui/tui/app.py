@@ -160,6 +160,11 @@ class AdoptScreen(WorkerFailures, Screen):
     """Base of adopt-tui's full screens."""
 
 
+def _import_heavy_modules() -> None:
+    import adopt_tui.auth.accounts  # noqa: F401  (argon2 and its dummy hash)
+    import adopt_tui.metrics.read  # noqa: F401  (pandas)
+
+
 class AdoptApp(App):
     """adopt-tui. Build it with :func:`make_app`."""
 
@@ -220,6 +225,13 @@ class AdoptApp(App):
         from adopt_tui.tui.screens.login import LoginScreen
 
         self.push_screen(LoginScreen(self.demo_accounts))
+        # While someone types their password, load what the customer list needs
+        # (pandas, the metrics reader, the password hasher): the login screen
+        # itself is drawn without them.
+        self.set_timer(0.2, self._warm_up)
+
+    def _warm_up(self) -> None:
+        self.run_worker(_import_heavy_modules, thread=True, group="warm-up", exit_on_error=False)
 
     def now(self) -> datetime:
         return self.clock()

@@ -5,12 +5,14 @@ A worker never touches a widget: it computes, then posts one of these.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from textual.message import Message
 
 from adopt_tui.auth.permissions import Principal
+
+if TYPE_CHECKING:  # pandas costs ~0.6 s to import: keep it off the path to the login screen
+    import pandas as pd
 
 
 class LoggedIn(Message):

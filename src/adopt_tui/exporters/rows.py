@@ -375,24 +375,15 @@ def portfolio_document(
 ) -> dict:
     """``{"as_of", "scope", "portfolio"}`` where ``portfolio`` is exactly
     ``metrics_document(...)["portfolio"]`` (computed without the per-customer part)."""
-    from adopt_tui.metrics.rules import round1
-
     table = read.customer_table(conn, principal, scope, as_of)
     if customer_ids is not None:
         table = table[table.id.isin(customer_ids)]
-    p = read.portfolio(conn, principal, scope, as_of, table=table)
+    p = read.portfolio(conn, principal, scope, as_of, table=table, with_trend=False)
     tot = p.totals
     return {
         "as_of": p.as_of,
         "scope": scope,
-        "portfolio": {
-            "customers": tot["customers"], "sold": tot["sold"], "assigned": tot["assigned"],
-            "deployment_pct": round1(tot["deployment_pct"]), "entitled": tot["entitled"], "active": tot["active"],
-            "usage_pct": round1(tot["usage_pct"]), "adjusted_usage_pct": round1(tot["adjusted_usage_pct"]),
-            "low_adoption": tot["low_adoption"], "upsell": tot["upsell"], "right_size": tot["right_size"],
-            "high_support_volume": tot["high_support_volume"], "over_100": tot["over_100"],
-            "renewals_due": tot["renewals_due"], "bands": p.bands,
-        },
+        "portfolio": read.portfolio_summary(p),
         "_exact": {k: tot[k] for k in PORTFOLIO_PCT},
     }
 

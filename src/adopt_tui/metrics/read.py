@@ -620,18 +620,18 @@ def metrics_document(
         }
         for r in table.itertuples(index=False)
     ]
-    p = portfolio(conn, principal, scope, as_of, table=table)
+    p = portfolio(conn, principal, scope, as_of, table=table, with_trend=False)
+    return {"as_of": p.as_of, "scope": scope, "customers": customers, "portfolio": portfolio_summary(p)}
+
+
+def portfolio_summary(p: Portfolio) -> dict:
+    """The ``portfolio`` object of the JSON contract (percentages rounded to one decimal)."""
     tot = p.totals
     return {
-        "as_of": p.as_of,
-        "scope": scope,
-        "customers": customers,
-        "portfolio": {
-            "customers": tot["customers"], "sold": tot["sold"], "assigned": tot["assigned"],
-            "deployment_pct": round1(tot["deployment_pct"]), "entitled": tot["entitled"], "active": tot["active"],
-            "usage_pct": round1(tot["usage_pct"]), "adjusted_usage_pct": round1(tot["adjusted_usage_pct"]),
-            "low_adoption": tot["low_adoption"], "upsell": tot["upsell"], "right_size": tot["right_size"],
-            "high_support_volume": tot["high_support_volume"], "over_100": tot["over_100"],
-            "renewals_due": tot["renewals_due"], "bands": p.bands,
-        },
+        "customers": tot["customers"], "sold": tot["sold"], "assigned": tot["assigned"],
+        "deployment_pct": round1(tot["deployment_pct"]), "entitled": tot["entitled"], "active": tot["active"],
+        "usage_pct": round1(tot["usage_pct"]), "adjusted_usage_pct": round1(tot["adjusted_usage_pct"]),
+        "low_adoption": tot["low_adoption"], "upsell": tot["upsell"], "right_size": tot["right_size"],
+        "high_support_volume": tot["high_support_volume"], "over_100": tot["over_100"],
+        "renewals_due": tot["renewals_due"], "bands": p.bands,
     }

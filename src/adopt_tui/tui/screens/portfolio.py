@@ -65,6 +65,9 @@ class PortfolioLoaded(Message):
         self.renewal_days = renewal_days
 
 
+RENEWALS_SHOWN = 200  # rows drawn in the renewals list
+
+
 class TrendLoaded(Message):
     """The second worker's result: the 12-month trend (slow on large portfolios, so it comes after)."""
 
@@ -393,7 +396,8 @@ class PortfolioScreen(AdoptScreen):
         for label, key in (("Customer", "name"), ("Product", "product"), ("Seats", "quantity"),
                            ("Ends", "commitment_end"), ("Auto-renew", "auto_renew")):
             renewals.add_column(label, key=key)
-        for index, r in enumerate(p.renewals):
+        # the soonest first; a large book can have thousands (the Overview's "Renewals due" lists every customer)
+        for index, r in enumerate(p.renewals[:RENEWALS_SHOWN]):
             renewals.add_row(fmt.literal(r["name"]), fmt.literal(r["product"]), self._n(r["quantity"]),
                              fmt.date(r["commitment_end"]), fmt.yes_no(r["auto_renew"]),
                              key=f"c:{r['id']}:{index}")
@@ -408,6 +412,8 @@ class PortfolioScreen(AdoptScreen):
         suffix = " (none)" if count == 0 else ""
         if key == "renewals":
             base = f"Renewals within {self.renewal_days} days (own subscriptions)"
+            if count > RENEWALS_SHOWN:
+                base += f": the first {RENEWALS_SHOWN} of {count:,}"
         self.query_one(f"#{key}-title", Label).update(f"{base}{suffix}")
 
     # ------------------------------------------------------------------ actions

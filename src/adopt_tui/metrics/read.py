@@ -601,7 +601,7 @@ def metrics_document(
         workloads.setdefault(cid, []).append({
             "workload": w, "entitled": ent, "active": act,
             "usage_pct": round1(pct(act, ent)), "adjusted_usage_pct": round1(pct(ae, ent)),
-            "explanations": json.loads(expl),
+            "explanations": [] if expl == "[]" else json.loads(expl),
         })
     recs = dict(conn.execute(
         f"SELECT f.customer_id, f.recommendations FROM {_PAIRS} s CROSS JOIN fig_customer f "
@@ -609,16 +609,20 @@ def metrics_document(
     ).fetchall())
     customers = [
         {
-            "tenant_id": r.tenant_id, "name": r.name,
-            "sales_agents": [a for a in r.agents.split("; ") if a],
-            "as_of": r.as_of or None,
-            "products": products.get(r.id, []),
-            "workloads": workloads.get(r.id, []),
+            "tenant_id": tenant_id, "name": name,
+            "sales_agents": [a for a in agents.split("; ") if a],
+            "as_of": snap or None,
+            "products": products.get(cid, []),
+            "workloads": workloads.get(cid, []),
             "recommendations": [
-                {"code": x["code"], "reason": x["reason"]} for x in json.loads(recs.get(r.id) or "[]")
+                {"code": x["code"], "reason": x["reason"]} for x in json.loads(recs.get(cid) or "[]")
             ],
         }
-        for r in table.itertuples(index=False)
+        # plain lists: iterating Arrow-backed columns row by row is slow
+        for cid, tenant_id, name, agents, snap in zip(
+            table.id.tolist(), table.tenant_id.tolist(), table.name.tolist(), table.agents.tolist(),
+            table.as_of.tolist(),
+        )
     ]
     p = portfolio(conn, principal, scope, as_of, table=table, with_trend=False)
     return {"as_of": p.as_of, "scope": scope, "customers": customers, "portfolio": portfolio_summary(p)}

@@ -27,18 +27,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
-from rich.text import Text
-from textual import on
-from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Static
+from textual.screen import Screen
 
 from adopt_tui.auth.permissions import Perm, Principal
 from adopt_tui.errors import AdoptError
+from adopt_tui.tui.screens.error import ConfirmDialog  # noqa: F401  (shared by the administration screens)
 
 if TYPE_CHECKING:
     from adopt_tui.tui.screens.lock import IdleGuard
@@ -340,54 +336,3 @@ class PaletteOff:
         self.app.use_command_palette = getattr(self, "_palette_was", self.app.use_command_palette)
 
 
-class ConfirmDialog(ModalScreen[bool]):
-    """Yes or no. ``y``/Enter confirms, ``n``/Escape cancels."""
-
-    DEFAULT_CSS = """
-    ConfirmDialog {
-        align: center middle;
-    }
-    ConfirmDialog > Vertical {
-        width: 64;
-        max-width: 100%;
-        height: auto;
-        border: round $warning;
-        background: $surface;
-        padding: 0 1;
-    }
-    ConfirmDialog #confirm-buttons {
-        height: auto;
-        margin-top: 1;
-    }
-    ConfirmDialog Button {
-        margin-right: 2;
-    }
-    """
-
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes", id="confirm.yes", tooltip="Go ahead"),
-        Binding("n,escape", "answer(False)", "No", id="confirm.no", tooltip="Cancel"),
-    ]
-
-    def __init__(self, question: str, yes: str = "Yes") -> None:
-        super().__init__()
-        self.question = question
-        self.yes = yes
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(self.question), id="confirm-question")
-            with Horizontal(id="confirm-buttons"):
-                yield Button(self.yes, id="confirm-yes", variant="warning")
-                yield Button("No", id="confirm-no")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#confirm-yes", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "confirm-yes")
-
-    def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)

@@ -32,6 +32,7 @@ from textual.worker import Worker, WorkerState
 from adopt_tui.auth.permissions import Perm
 from adopt_tui.errors import AdoptError
 from adopt_tui.tui.app import WorkerFailures
+from adopt_tui.tui.screens.error import ConfirmDialog
 from adopt_tui.tui.widgets.toggles import Check, Radio
 
 KIND_LABELS = {
@@ -99,60 +100,6 @@ class CustomerName(Message):
     def __init__(self, name: str) -> None:
         super().__init__()
         self.name = name
-
-
-class ConfirmDialog(ModalScreen[bool]):
-    """Yes or no; Escape is no."""
-
-    DEFAULT_CSS = """
-    ConfirmDialog {
-        align: center middle;
-    }
-    ConfirmDialog > Vertical {
-        width: 64;
-        max-width: 100%;
-        height: auto;
-        border: thick $warning;
-        background: $surface;
-        padding: 0 1;
-    }
-    ConfirmDialog #confirm-buttons {
-        height: auto;
-        margin-top: 1;
-        align-horizontal: right;
-    }
-    ConfirmDialog Button {
-        margin-left: 2;
-    }
-    """
-
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes", id="confirm.yes", tooltip="Yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm.no", tooltip="No"),
-    ]
-
-    def __init__(self, question: str, yes: str = "Yes", no: str = "No") -> None:
-        super().__init__()
-        self.question = question
-        self.yes, self.no = yes, no
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(self.question), id="confirm-question")
-            with Horizontal(id="confirm-buttons"):
-                yield Button(self.yes, id="confirm-yes", variant="warning", compact=True)
-                yield Button(self.no, id="confirm-no", variant="primary", compact=True)
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#confirm-no", Button).focus()  # the safe answer first
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "confirm-yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
 
 
 class ExportDialog(WorkerFailures, ModalScreen):

@@ -235,7 +235,8 @@ def write_json(fh: BinaryIO, document: dict) -> None:
     """UTF-8 JSON, indented, non-ASCII kept (for deployment/usage: ``adopt-tui metrics --format json``)."""
     text = io.TextIOWrapper(fh, encoding="utf-8", newline="\n")
     try:
-        json.dump(document, text, ensure_ascii=False, indent=2)
+        # json.dumps (one shot) uses the C encoder; json.dump streams through the pure-Python one
+        text.write(json.dumps(document, ensure_ascii=False, indent=2))
         text.write("\n")
         text.flush()
     finally:

@@ -12,6 +12,12 @@ CORE = [
 ]
 
 
+def run_python(code: str) -> None:
+    """Run ``code`` in a fresh interpreter (so sys.modules starts empty); it exits 1 on failure."""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_core_does_not_import_textual():
     optional = ["adopt_tui.exporters", "adopt_tui.importers.detect", "adopt_tui.generate"]
     code = (
@@ -24,28 +30,23 @@ def test_core_does_not_import_textual():
         "print(bad)\n"
         "sys.exit(1 if bad else 0)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+    run_python(code)
 
 
 def test_login_path_does_not_import_pandas():
     """Starting the CLI (argument parsing) stays light: no pandas before it is needed."""
-    code = (
+    run_python(
         "import sys, adopt_tui.cli as cli\n"
         "cli.build_parser()\n"
         "sys.exit(1 if 'pandas' in sys.modules else 0)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_login_screen_does_not_import_pandas():
     """Process start to the login screen stays light: pandas loads after login."""
-    code = (
+    run_python(
         "import sys\n"
         "from adopt_tui.tui.app import make_app\n"
-        "import adopt_tui.tui.screens.login\n"
+        "import adopt_tui.tui.screens.login, adopt_tui.tui.admin\n"
         "sys.exit(1 if 'pandas' in sys.modules else 0)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr

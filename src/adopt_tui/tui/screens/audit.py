@@ -20,6 +20,7 @@ from adopt_tui.auth import audit
 from adopt_tui.auth.audit import AuditEntry
 from adopt_tui.tui.admin import CoreCalls, CoreDone, CoreRefused
 from adopt_tui.tui.app import AdoptScreen
+from adopt_tui.tui.widgets.figures import cursor_row_key
 
 DETAIL_WIDTH = 60  # characters of the detail shown in the table; the pane shows all
 
@@ -157,14 +158,8 @@ class AuditScreen(CoreCalls, AdoptScreen):
     def selected(self) -> AuditEntry | None:
         if not self.entries:
             return None
-        table = self.query_one("#audit-table", DataTable)
-        if table.row_count == 0:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:  # no row under the cursor
-            return None
-        return self.entries.get(key)
+        key = cursor_row_key(self.query_one("#audit-table", DataTable))
+        return None if key is None else self.entries.get(key)
 
     @on(DataTable.RowHighlighted, "#audit-table")
     def _detail(self) -> None:

@@ -26,6 +26,7 @@ from adopt_tui.auth.permissions import Perm, Role
 from adopt_tui.tui.admin import ConfirmDialog, CoreCalls, CoreDone, app_now
 from adopt_tui.tui.app import AdoptScreen, WorkerFailures
 from adopt_tui.tui.format import NA
+from adopt_tui.tui.widgets.figures import cursor_row_key
 
 # Actions that work on the highlighted account.
 TARGET_ACTIONS = frozenset({"disable", "enable", "unlock", "reset", "role", "assign", "unassign"})
@@ -173,14 +174,8 @@ class UsersScreen(CoreCalls, AdoptScreen):
     def selected(self) -> AccountInfo | None:
         if not self.accounts:
             return None
-        table = self.query_one("#users-table", DataTable)
-        if table.row_count == 0:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:  # no row under the cursor
-            return None
-        return self.accounts.get(key)
+        key = cursor_row_key(self.query_one("#users-table", DataTable))
+        return None if key is None else self.accounts.get(key)
 
     @on(DataTable.RowHighlighted, "#users-table")
     def _highlighted(self) -> None:

@@ -136,3 +136,13 @@ def small_table(id: str, columns: Sequence[tuple[str, bool]], rows: Iterable[Seq
             cells.append(text)
         table.add_row(*cells)
     return table
+
+
+def cursor_row_key(table) -> str | None:
+    """The key of the DataTable row under the cursor, or None (an empty table, no row there)."""
+    if table.row_count == 0:
+        return None
+    try:
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    except Exception:  # no row under the cursor
+        return None

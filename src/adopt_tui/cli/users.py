@@ -33,7 +33,7 @@ import argparse
 import sys
 
 from adopt_tui.cli.common import add_db_arg, add_login_args, login, open_db, read_secret_line
-from adopt_tui.errors import LoginFailed, PermissionDenied
+from adopt_tui.errors import LoginFailed
 
 ROLE_HELP = "global-admin, user-admin, admin-agent or sales-agent"
 
@@ -49,13 +49,8 @@ def _out(*fields: object) -> None:
 
 
 def _signed_in(args: argparse.Namespace, conn, *, stdin_is_for_login: bool | None = None):
-    principal = login(args, conn, stdin_is_for_login=stdin_is_for_login)
-    if principal.must_change_password:
-        raise PermissionDenied(
-            f"{principal.username!r} must change its password before doing anything else: "
-            f"run 'adopt-tui passwd --user {principal.username}'."
-        )
-    return principal
+    """Log in; cli.common.login already refuses an account that must change its password first."""
+    return login(args, conn, stdin_is_for_login=stdin_is_for_login)
 
 
 def _new_password_from_stdin(args: argparse.Namespace, name: str) -> str | None:

@@ -291,6 +291,15 @@ class AdoptApp(App):
                 return
         self.push_screen(make())
 
+    def data_changed(self, source=None) -> None:
+        """The figures in the database changed (an import, a threshold setting): every
+        open screen that shows figures reads them again (the customer list drops its
+        cache). ``source``, the screen that changed them, is left as it is."""
+        for screen in self.screen_stack:
+            reload = getattr(screen, "action_reload", None)
+            if screen is not source and callable(reload):
+                reload()
+
     def home(self):
         """The customer list (base screen after login), or None before login."""
         from adopt_tui.tui.screens.customers import CustomerListScreen

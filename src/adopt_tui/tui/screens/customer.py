@@ -106,6 +106,10 @@ class CustomerScreen(AdoptScreen):
             self.order = list(order)
         self.load()
 
+    def action_reload(self) -> None:
+        """Read the figures again (the app calls this when the data changed)."""
+        self.load()
+
     def load(self) -> None:
         self.query_one("#insights").loading = True
         self.refresh_bindings()

@@ -906,7 +906,7 @@ class ImportScreen(AdoptScreen):
                         f"{summary.updated:,} updated.", title="Import", markup=False)
         if message.latest_as_of and hasattr(self.app, "latest_as_of"):
             self.app.latest_as_of = message.latest_as_of
-        self._reload_figures()
+        self.app.data_changed(source=self)
         self._sync()
         self.query_one("#import-report").focus()
 
@@ -920,18 +920,6 @@ class ImportScreen(AdoptScreen):
             self._show("Errors", errors_report(message.text, message.errors, message.more))
             self._message("Nothing imported: see the errors; F5 checks again.", error=True)
         self._sync()
-
-    def _reload_figures(self) -> None:
-        """Screens below read their figures again (the customer list drops its cache)."""
-        from adopt_tui.tui.screens.customer import CustomerScreen
-
-        for screen in self.app.screen_stack:
-            if screen is self:
-                continue
-            if isinstance(screen, CustomerScreen):
-                screen.load()
-            elif callable(getattr(screen, "action_reload", None)):
-                screen.action_reload()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         group = event.worker.group

@@ -103,6 +103,7 @@ class SettingsScreen(CoreCalls, AdoptScreen):
         text = f"Saved {len(change.changed)} setting{'s' if len(change.changed) != 1 else ''}: {names}."
         if change.figures_changed:
             text += f" Figures recomputed ({change.recomputed:,} snapshots)."
+            self.app.data_changed(source=self)
         status.update(Text(text))
         self.notify(text, markup=False)
         if "idle_lock_minutes" in change.changed:

@@ -24,14 +24,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import Iterable, Iterator
-
-import pandas as pd
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from adopt_tui.auth.permissions import Principal, customer_scope_sql
 from adopt_tui.catalogue import WORKLOADS, workload_name
-from adopt_tui.metrics import read
 from adopt_tui.metrics.rules import USAGE_BANDS
+
+if TYPE_CHECKING:  # pandas is imported where it is used: CSV exports of figures do not need it
+    import pandas as pd
 
 BATCH_ROWS = 5000
 
@@ -155,23 +155,33 @@ def _snapshots(conn: sqlite3.Connection, principal: Principal, scope: str, as_of
     Built once per export so that the row count (for progress) and the rows
     share it; a per-customer search on fig_customer's primary key, newest first.
     ``ord`` numbers the customers by name (case-insensitive), the export's order.
+    The per-customer columns of the rows (tenant id, name, recommendation
+    codes, as-of date) are looked up and neutralised here, once per customer
+    rather than once per exported row.
     The queries over it start from it (CROSS JOIN fixes the join order: the
     planner has no statistics for a temporary table and would scan the figures).
     """
     where, params = _where(principal, customer_ids)
     params.update(scope=scope, as_of=as_of)
-    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {SNAP_TABLE.split('.')[1]}"
-                 "(ord INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, as_of TEXT NOT NULL)")
-    conn.execute(f"DELETE FROM {SNAP_TABLE}")
+    conn.execute(f"DROP TABLE IF EXISTS {SNAP_TABLE}")
+    conn.execute(f"CREATE TEMP TABLE {SNAP_TABLE.split('.')[1]}"
+                 "(ord INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, as_of TEXT NOT NULL,"
+                 " tenant_id TEXT, name TEXT, as_of_text TEXT, rec_codes TEXT)")
     conn.execute(
-        f"""INSERT INTO {SNAP_TABLE}(customer_id, as_of)
-        SELECT id, snap_as_of FROM (
-            SELECT c.id, c.name, (SELECT g.as_of FROM fig_customer g WHERE g.customer_id = c.id
-                                  AND g.as_of <= :as_of AND g.scope = :scope
-                                  ORDER BY g.as_of DESC LIMIT 1) AS snap_as_of
-            FROM customers c WHERE {where})
-        WHERE snap_as_of IS NOT NULL
-        ORDER BY name COLLATE NOCASE, id""",
+        f"""INSERT INTO {SNAP_TABLE}(customer_id, as_of, tenant_id, name, as_of_text, rec_codes)
+        WITH snap AS MATERIALIZED (
+            SELECT c.id, c.tenant_id, c.name, (SELECT g.as_of FROM fig_customer g WHERE g.customer_id = c.id
+                                               AND g.as_of <= :as_of AND g.scope = :scope
+                                               ORDER BY g.as_of DESC LIMIT 1) AS snap_as_of
+            FROM customers c WHERE {where}
+        ), found AS MATERIALIZED (
+            SELECT id, tenant_id, name, snap_as_of,
+                (SELECT trim(replace(fc.rec_codes, ',', ';'), ';') FROM fig_customer fc
+                 WHERE fc.customer_id = snap.id AND fc.as_of = snap.snap_as_of AND fc.scope = :scope) AS recs
+            FROM snap WHERE snap_as_of IS NOT NULL
+        )
+        SELECT id, snap_as_of, {safe_sql('tenant_id')}, {safe_sql('name')}, {safe_sql('snap_as_of')}, {safe_sql('recs')}
+        FROM found ORDER BY name COLLATE NOCASE, id""",
         params,
     )
 
@@ -206,13 +216,12 @@ def deployment_rows(
     """One row per customer and product in the customer's snapshot."""
     _snapshots(conn, principal, scope, as_of, customer_ids)
     sql = f"""
-        SELECT {safe_sql('c.tenant_id')}, {safe_sql('c.name')}, {safe_sql('COALESCE(p.name, f.sku)')},
+        SELECT s.tenant_id, s.name, {safe_sql('COALESCE(p.name, f.sku)')},
                {safe_sql('f.sku')}, f.sold, f.assigned,
                CASE WHEN f.sold = 0 THEN NULL ELSE 100.0 * f.assigned / f.sold END,
-               :scope, {safe_sql('f.as_of')}
+               :scope, s.as_of_text
         FROM {SNAP_TABLE} s
         CROSS JOIN fig_product f ON f.customer_id = s.customer_id AND f.as_of = s.as_of AND f.scope = :scope
-        JOIN customers c ON c.id = s.customer_id
         LEFT JOIN products p ON p.sku = f.sku
         ORDER BY s.ord, f.sold DESC, f.sku"""
     return RowSet("deployment", "Deployment", DEPLOYMENT_COLUMNS, _count(conn, "fig_product", scope),
@@ -233,19 +242,16 @@ def usage_rows(
         f"WHEN {_sql_text(code)} THEN {_sql_text(name)}" for code, name in WORKLOADS.items()
     ) + f" ELSE {safe_sql('f.workload')} END"
     sql = f"""
-        SELECT {safe_sql('c.tenant_id')}, {safe_sql('c.name')}, {names},
+        SELECT s.tenant_id, s.name, {names},
                {safe_sql('f.workload')}, f.entitled, f.active,
                CASE WHEN f.entitled = 0 THEN NULL ELSE 100.0 * f.active / f.entitled END,
                CASE WHEN f.entitled = 0 OR f.active_entitled IS NULL THEN NULL
                     ELSE 100.0 * f.active_entitled / f.entitled END,
-               CASE WHEN f.explanations IN ('', '[]') THEN '' ELSE {safe_sql(
-                   "(SELECT group_concat(json_extract(e.value, '$.code'), ';') FROM json_each(f.explanations) e)")} END,
-               {safe_sql("trim(replace(fc.rec_codes, ',', ';'), ';')")},
-               {safe_sql('f.as_of')}
+               CASE WHEN f.explanations IN ('', '[]') THEN '' ELSE (SELECT {safe_sql('codes')} FROM (
+                   SELECT group_concat(json_extract(e.value, '$.code'), ';') AS codes FROM json_each(f.explanations) e)) END,
+               s.rec_codes, s.as_of_text
         FROM {SNAP_TABLE} s
         CROSS JOIN fig_workload f ON f.customer_id = s.customer_id AND f.as_of = s.as_of AND f.scope = :scope
-        JOIN customers c ON c.id = s.customer_id
-        JOIN fig_customer fc ON fc.customer_id = s.customer_id AND fc.as_of = s.as_of AND fc.scope = :scope
         ORDER BY s.ord, f.workload LIKE 'dyn\\_%' ESCAPE '\\', f.workload"""
     return RowSet("usage", "Usage", USAGE_COLUMNS, _count(conn, "fig_workload", scope),
                   _stream(conn, sql, {"scope": scope}), safe=True)
@@ -273,6 +279,8 @@ def users_frame(conn: sqlite3.Connection, customer_id: int, scope: str, snap: st
     counts; in the ``own`` scope, activity of a user whose license for the
     workload comes only from other channels is left out).
     """
+    import pandas as pd
+
     from adopt_tui.metrics import compute
 
     data, sku_wl = compute.load_customers(conn, [customer_id])
@@ -375,6 +383,8 @@ def portfolio_document(
 ) -> dict:
     """``{"as_of", "scope", "portfolio"}`` where ``portfolio`` is exactly
     ``metrics_document(...)["portfolio"]`` (computed without the per-customer part)."""
+    from adopt_tui.metrics import read
+
     table = read.customer_table(conn, principal, scope, as_of)
     if customer_ids is not None:
         table = table[table.id.isin(customer_ids)]

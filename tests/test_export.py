@@ -553,7 +553,7 @@ def test_writer_exception_mid_way_leaves_no_file(small_conn, out, monkeypatch):
         calls.append(1)
         raise RuntimeError("writer crashed")
 
-    monkeypatch.setattr(writers, "csv_converter", lambda columns, safe: boom)
+    monkeypatch.setattr(writers, "csv_lines", lambda columns, safe: boom)
     with pytest.raises(RuntimeError, match="writer crashed"):
         _export(small_conn, out, "usage", "csv")
     assert calls and list(out.iterdir()) == []

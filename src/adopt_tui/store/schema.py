@@ -229,12 +229,12 @@ CREATE TABLE cache_meta (
 ) WITHOUT ROWID;
 
 CREATE TABLE cache_customer (
-    scope       TEXT NOT NULL,
     customer_id INTEGER NOT NULL,
+    scope       TEXT NOT NULL,
     tenant_id, name, domain, market, segment, agents, as_of, sold, assigned, entitled, active,
     active_entitled, deployment_pct, usage_pct, adjusted_pct, over_100, unexplained, rec_codes,
     renewal_due, prev_usage_pct, products,
-    PRIMARY KEY (scope, customer_id)
+    PRIMARY KEY (customer_id, scope)
 ) WITHOUT ROWID;
 
 CREATE TABLE cache_doc_all (
@@ -259,18 +259,21 @@ CREATE TABLE cache_blob (
     PRIMARY KEY (scope, kind)
 ) WITHOUT ROWID;
 """]
-    rows = "scope IN ('all', 'own') AND customer_id IN ({ids})"
-    docs = "customer_id IN ({ids})"
+    # Plain equality on the leading key column: the check runs for every row a recompute writes.
     per_customer = {"fig_customer": "customer_id", "fig_product": "customer_id", "fig_workload": "customer_id",
                     "customer_agents": "customer_id", "customers": "id"}
     for table, col in per_customer.items():
-        for op, ids in (("INSERT", f"NEW.{col}"), ("UPDATE", f"OLD.{col}, NEW.{col}"), ("DELETE", f"OLD.{col}")):
-            where, doc = rows.format(ids=ids), docs.format(ids=ids)
+        for op, refs in (("INSERT", ("NEW",)), ("UPDATE", ("OLD", "NEW")), ("DELETE", ("OLD",))):
+            ids = [f"{ref}.{col}" for ref in refs]
+            when = " OR ".join(f"EXISTS (SELECT 1 FROM cache_customer WHERE customer_id = {i})" for i in ids)
+            body = "".join(
+                f"    DELETE FROM {t} WHERE customer_id = {i};\n"
+                for i in ids for t in ("cache_customer", "cache_doc_all", "cache_doc_own")
+            )
             parts.append(
                 f"CREATE TRIGGER cache_drop_{table}_{op.lower()} AFTER {op} ON {table}\n"
-                f"WHEN EXISTS (SELECT 1 FROM cache_blob) OR EXISTS (SELECT 1 FROM cache_customer WHERE {where})\n"
-                f"BEGIN\n    DELETE FROM cache_blob;\n    DELETE FROM cache_customer WHERE {where};\n"
-                f"    DELETE FROM cache_doc_all WHERE {doc};\n    DELETE FROM cache_doc_own WHERE {doc};\nEND;\n"
+                f"WHEN EXISTS (SELECT 1 FROM cache_blob) OR {when}\n"
+                f"BEGIN\n    DELETE FROM cache_blob;\n{body}END;\n"
             )
     for table in ("subscriptions", "settings"):  # renewals and the renewal window: whole-portfolio pieces only
         for op in ("INSERT", "UPDATE", "DELETE"):

@@ -395,3 +395,28 @@ def test_no_cache_tables_at_all(small_db):
     recompute(conn)
     assert_cached_is_live(conn, SYSTEM, "own")
     conn.close()
+
+
+def test_suspending_the_triggers_for_a_bulk_write(small_conn):
+    def triggers():
+        return small_conn.execute(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'cache_drop_%'").fetchone()[0]
+
+    count = triggers()
+    with cache.suspended(small_conn):  # outside a transaction: nothing happens
+        assert triggers() == count and blobs(small_conn) == EVERYTHING
+    small_conn.execute("BEGIN IMMEDIATE")
+    with cache.suspended(small_conn):
+        assert triggers() == 0 and blobs(small_conn) == set() and rows(small_conn) == set()
+        recompute(small_conn, warm=False)
+    assert triggers() == count
+    small_conn.execute("ROLLBACK")
+    assert triggers() == count and blobs(small_conn) == EVERYTHING
+    small_conn.execute("BEGIN IMMEDIATE")
+    with pytest.raises(ZeroDivisionError):
+        with cache.suspended(small_conn):
+            1 / 0
+    assert triggers() == count
+    small_conn.execute("COMMIT")
+    assert rows(small_conn) == set()  # emptied for good: the triggers were not there to keep it right
+    assert_cached_is_live(small_conn, MARIA)

@@ -5,11 +5,13 @@ large portfolio is assembling them per request. So the assembled results for
 the *default* as-of date (the latest one in the database) are kept, per scope:
 
 ``cache_customer`` (one row per customer and scope)
-    the customer list's row (the columns of ``read.customer_table``'s query)
-    and the customer's object of the ``metrics --format json`` document as
-    JSON text (``doc``; NULL until built), with its product and workload
-    counts. These do not depend on the portfolio's latest date: a customer's
-    row is its own latest snapshot.
+    the customer list's row (the columns of ``read.customer_table``'s query).
+``cache_doc_all``, ``cache_doc_own`` (one row per customer)
+    the customer's object of the ``metrics --format json`` document as JSON
+    text, with its product and workload counts; only where the customer's
+    ``cache_customer`` row exists.
+    Neither depends on the portfolio's latest date: a customer's row is its
+    own latest snapshot.
 ``cache_blob`` (per scope and kind, tagged with the latest as-of date)
     ``list``: the finished customer list frame (Arrow IPC) for principals who
     see every customer; ``order``: its customer ids in list order (JSON);
@@ -21,23 +23,25 @@ the *default* as-of date (the latest one in the database) are kept, per scope:
     code is ignored and rebuilt.
 
 Everything cached is computed by the live code paths in :mod:`read`, from one
-read snapshot, so a cached result is the live result. Sales agents read the
-per-customer rows filtered by their assignments in SQL; other as-of dates, and
-filtered or partial requests, are computed live (from the per-customer rows
-where they fit).
+read snapshot, so a cached result is the live result (``cache=False`` on the
+read functions gives the live computation; the tests compare the two). Sales
+agents read the per-customer rows filtered by their assignments in SQL; other
+as-of dates, filtered requests and agents' portfolios are computed live (from
+the per-customer rows where they fit).
 
-Invalidation is done by triggers (schema migration ``figure cache``) so that
-every writer is covered: a change to a customer's figures, name or agents
+Invalidation is done by triggers (the schema migration ``figure cache``) so
+that every writer is covered: a change to a customer's figures, name or agents
 drops that customer's rows and every ``cache_blob`` row; a change to
 subscriptions or settings drops the ``cache_blob`` rows; a change to the
-products drops everything.
+products drops the documents and the ``cache_blob`` rows.
 
-Filling: :func:`warm` fills whatever is missing, in the caller's transaction
-(the end of ``recompute``, ``store_imported_figures``, the generator). Reads
-that find something missing compute it live and store it *best effort*: in the
-read snapshot they computed it from, with a short busy timeout, and not at all
-when the database cannot be written (read-only file, another writer busy, or
-the data changed since the snapshot began).
+Filling: :func:`warm` fills what is missing in the caller's transaction (the
+end of ``recompute`` and ``store_imported_figures``, the generator): always
+the per-customer rows, the whole-portfolio pieces when a large share changed.
+Reads that find something missing compute it and store it *best effort*: in
+the read snapshot they computed it from, with a short busy timeout, and not at
+all when the database cannot be written (read-only file, another writer busy,
+or the data changed since the snapshot began).
 
 This module imports neither pandas nor :mod:`read` at import time: the
 cached ``metrics --format json`` path for a principal who sees every customer
@@ -130,7 +134,7 @@ class Snapshot:
         """Bring the cache to this code's format (dropping another format's contents) before writing."""
         if self.valid:
             return
-        for table in ("cache_customer", "cache_doc_all", "cache_doc_own", "cache_blob"):
+        for table in CACHE_TABLES:
             self.conn.execute(f"DELETE FROM {table}")
         self.conn.execute("INSERT OR REPLACE INTO cache_meta(key, value) VALUES ('format', ?)", (FORMAT,))
         self._valid = True
@@ -249,11 +253,11 @@ def docs_missing(snap: Snapshot, scope: str, ids: list[int]) -> list[int]:
 
 
 def put_docs(snap: Snapshot, scope: str, docs: dict[int, tuple[str, int, int]]) -> None:
-    """Store document parts (only for customers whose list row is cached: the triggers drop both together)."""
+    """Store document parts. Only for customers whose list row is cached or stored before in this
+    snapshot (the documents are made from the list's rows): the triggers drop the two together."""
     snap.write(lambda conn: conn.executemany(
-        f"INSERT OR REPLACE INTO {doc_table(scope)}(customer_id, doc, products, workloads) "
-        "SELECT ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM cache_customer WHERE scope = ?1 AND customer_id = ?2)",
-        [(scope, cid, text, n_products, n_workloads) for cid, (text, n_products, n_workloads) in docs.items()],
+        f"INSERT OR REPLACE INTO {doc_table(scope)}(customer_id, doc, products, workloads) VALUES (?, ?, ?, ?)",
+        [(cid, text, n_products, n_workloads) for cid, (text, n_products, n_workloads) in docs.items()],
     ))
 
 
@@ -341,6 +345,37 @@ def cached_document(conn: sqlite3.Connection, scope: str, as_of: str | None) -> 
             )
     except (KeyError, ValueError, TypeError):  # a damaged cache: compute live
         return None
+
+
+CACHE_TABLES = ("cache_customer", "cache_doc_all", "cache_doc_own", "cache_blob")
+
+
+@contextmanager
+def suspended(conn: sqlite3.Connection) -> Iterator[None]:
+    """Empty the cache and lift its triggers while the caller writes figures in bulk, then put the
+    triggers back: all inside the caller's transaction, so no other connection ever sees the
+    triggers missing and a rollback restores them. (Each trigger costs a couple of microseconds
+    per figure row even with nothing to drop; the generator writes millions.) Outside a
+    transaction this does nothing: the triggers stay."""
+    if not conn.in_transaction:
+        yield
+        return
+    triggers = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'cache\\_drop\\_%' ESCAPE '\\'"
+    ).fetchall()
+    if not triggers:
+        yield
+        return
+    for table in CACHE_TABLES:
+        conn.execute(f"DELETE FROM {table}")
+    for name, _ in triggers:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    try:
+        yield
+    finally:
+        if conn.in_transaction:  # (after an error SQLite may have rolled back already, triggers and all)
+            for _, sql in triggers:
+                conn.execute(sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1))
 
 
 WHOLE_SHARE = 0.1  # warm the whole-portfolio pieces when at least this share of the rows was missing

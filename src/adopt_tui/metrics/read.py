@@ -714,15 +714,17 @@ def _portfolio_trend(conn: sqlite3.Connection, t: pd.DataFrame, scope: str, as_o
     """Per month: sums over each visible customer's last snapshot in that month."""
     if t.empty:
         return []
+    # one row per customer and month: the month's last snapshot (with a single max(), SQLite takes
+    # the other columns from the row holding the maximum)
     rows = conn.execute(
         """WITH last AS (
-               SELECT f.customer_id, substr(f.as_of, 1, 7) AS month, MAX(f.as_of) AS as_of
+               SELECT substr(f.as_of, 1, 7) AS month, MAX(f.as_of) AS as_of,
+                      f.sold, f.assigned, f.entitled, f.active, f.active_entitled
                FROM json_each(:ids) i CROSS JOIN fig_customer f ON f.customer_id = i.value
                WHERE f.scope = :scope AND f.as_of <= :as_of GROUP BY f.customer_id, month)
-           SELECT l.month, MAX(l.as_of), COUNT(*), SUM(f.sold), SUM(f.assigned), SUM(f.entitled), SUM(f.active),
-                  SUM(f.active_entitled), SUM(CASE WHEN f.active_entitled IS NULL THEN 0 ELSE f.entitled END)
-           FROM last l JOIN fig_customer f ON f.customer_id = l.customer_id AND f.as_of = l.as_of AND f.scope = :scope
-           GROUP BY l.month ORDER BY l.month DESC LIMIT :months""",
+           SELECT month, MAX(as_of), COUNT(*), SUM(sold), SUM(assigned), SUM(entitled), SUM(active),
+                  SUM(active_entitled), SUM(CASE WHEN active_entitled IS NULL THEN 0 ELSE entitled END)
+           FROM last GROUP BY month ORDER BY month DESC LIMIT :months""",
         {"ids": json.dumps([int(i) for i in t.id]), "scope": scope, "as_of": as_of, "months": months},
     ).fetchall()
     return [

@@ -119,3 +119,30 @@ def test_demo_builds_without_overwriting(tmp_path, capsys):
     conn.close()
     assert main(["demo", "--db", str(db), "--no-tui"]) == EXIT_ERROR
     assert "never overwrites" in capsys.readouterr().err
+
+
+def test_whole_portfolio_metrics_json_needs_no_pandas(small_db):
+    """The whole portfolio's ``metrics --format json`` comes from the figure cache, without pandas,
+    and is exactly what json.dumps writes for the document computed from the figures."""
+    import subprocess
+    import sys
+
+    from adopt_tui.auth.permissions import SYSTEM
+    from adopt_tui.metrics import read
+
+    code = (
+        "import sys\n"
+        "from adopt_tui.cli import main\n"
+        f"rc = main(['metrics', '--db', {str(small_db)!r}, '--user', 'admin', '--format', 'json'])\n"
+        "sys.stdout.flush()\n"
+        "sys.exit(3 if 'pandas' in sys.modules else rc)\n"
+    )
+    env = dict(os.environ, ADOPT_TUI_PASSWORD="admin-demo-password")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    conn = connect(small_db)
+    try:
+        live = read.metrics_document(conn, SYSTEM, cache=False)
+        assert result.stdout == json.dumps(live, ensure_ascii=False) + "\n"
+    finally:
+        conn.close()

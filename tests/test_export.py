@@ -732,3 +732,16 @@ def test_demo_portfolio_exports_match_the_json_contract(demo_conn, out):
     assert any(any(c.startswith("dyn_") for c in codes) for codes in by_customer.values())
     for codes in by_customer.values():
         assert codes == sorted(codes, key=lambda c: (c.startswith("dyn_"), c))
+
+
+def test_json_export_is_the_metrics_document_text(small_conn, tmp_path):
+    """Deployment and usage JSON: the metrics document as json.dumps indents it, streamed from the
+    figure cache; its row count is the products or workloads in it."""
+    live = read.metrics_document(small_conn, SYSTEM, cache=False)
+    out = run_export(small_conn, SYSTEM, kind="usage", fmt="json", out_path=tmp_path / "u.json")
+    assert out.path.read_text(encoding="utf-8") == json.dumps(live, ensure_ascii=False, indent=2) + "\n"
+    assert out.rows == sum(len(c["workloads"]) for c in live["customers"])
+    out = run_export(small_conn, MARIA, kind="deployment", fmt="json", out_path=tmp_path / "d.json")
+    mine = read.metrics_document(small_conn, MARIA, cache=False)
+    assert json.loads(out.path.read_text(encoding="utf-8")) == mine
+    assert out.rows == sum(len(c["products"]) for c in mine["customers"])

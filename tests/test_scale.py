@@ -233,3 +233,32 @@ def test_history_follows_into_the_computed_month(portfolio):
     assert len(rows) > CUSTOMERS * 0.8
     same = sum(1 for _, before, after in rows if before == after)
     assert same / len(rows) > 0.8
+
+
+def test_the_generated_portfolio_comes_with_its_figure_cache(portfolio):
+    """The generator warms the figure cache once at the end (its triggers lifted during the bulk
+    writes and back in place), and every cached read equals its live computation."""
+    import json
+
+    import pandas as pd
+
+    from adopt_tui.auth.permissions import SYSTEM, Principal, Role
+    from adopt_tui.metrics import read
+    from adopt_tui.metrics.document import metrics_json
+    from adopt_tui.store.schema import MIGRATION_FIGURE_CACHE
+
+    conn, _ = portfolio
+    triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert {name for name in triggers if name.startswith("cache_drop_")} == {
+        line.split()[2] for line in MIGRATION_FIGURE_CACHE.splitlines() if line.startswith("CREATE TRIGGER")}
+    kinds = {tuple(r) for r in conn.execute("SELECT scope, kind FROM cache_blob")}
+    assert kinds == {(s, k) for s in ("all", "own") for k in ("list", "order", "portfolio", "summary", "trend")}
+    assert conn.execute("SELECT COUNT(*) FROM cache_doc_own").fetchone()[0] == CUSTOMERS
+    agent = conn.execute("SELECT agent FROM customer_agents GROUP BY agent ORDER BY COUNT(*) DESC").fetchone()[0]
+    for principal in (SYSTEM, Principal(agent, Role.SALES_AGENT)):
+        for scope in ("all", "own"):
+            pd.testing.assert_frame_equal(read.customer_table(conn, principal, scope),
+                                          read.customer_table(conn, principal, scope, cache=False))
+            assert read.portfolio(conn, principal, scope) == read.portfolio(conn, principal, scope, cache=False)
+            live = read.metrics_document(conn, principal, scope, cache=False)
+            assert metrics_json(conn, principal, scope).text() == json.dumps(live, ensure_ascii=False)

@@ -893,18 +893,22 @@ def generate(
                 conn.execute(sql)
             lap("indexes", f"{len(indexes)} rebuilt")
             if compute:
+                from adopt_tui.metrics import cache
                 from adopt_tui.metrics.compute import recompute, store_imported_figures
 
-                stats.snapshots = recompute(conn)
-                lap("recompute", f"{stats.snapshots:,} snapshots")
-                products, workloads = plan.history()
-                lap("history", f"{len(products):,} product and {len(workloads):,} workload rows drawn")
-                if products is not None:
-                    if history == "store":
-                        stats.history_snapshots = store_imported_figures(conn, products, workloads)
-                    else:
-                        stats.history_snapshots = _store_history(conn, products, workloads)
-                lap("store history", f"{stats.history_snapshots:,} snapshots")
+                with cache.suspended(conn):  # an empty cache: its triggers would only slow the bulk writes
+                    stats.snapshots = recompute(conn, warm=False)
+                    lap("recompute", f"{stats.snapshots:,} snapshots")
+                    products, workloads = plan.history()
+                    lap("history", f"{len(products):,} product and {len(workloads):,} workload rows drawn")
+                    if products is not None:
+                        if history == "store":
+                            stats.history_snapshots = store_imported_figures(conn, products, workloads, warm=False)
+                        else:
+                            stats.history_snapshots = _store_history(conn, products, workloads)
+                    lap("store history", f"{stats.history_snapshots:,} snapshots")
+                cache.warm(conn, whole=True)  # the figure caches, once, after every figure is written
+                lap("warm caches")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

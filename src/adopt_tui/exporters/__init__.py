@@ -133,6 +133,7 @@ def run_export(
     check_cancel()
     # --- what to write: a row set (CSV/XLSX) or a document (JSON)
     document: dict | None = None
+    parts = None  # the deployment and usage JSON: the metrics document as text
     rowset = None
     users_as_of = None
     if kind == "users":
@@ -159,9 +160,11 @@ def run_export(
         else:
             rowset = rowsets.portfolio_rows(doc)
     elif fmt == "json":
-        document = read.metrics_document(conn, principal, scope, snap_as_of, ids)
-        key = "products" if kind == "deployment" else "workloads"
-        count = sum(len(c[key]) for c in document["customers"])
+        # the metrics document as text (from the figure cache where it can), written as it is
+        from adopt_tui.metrics.document import metrics_json
+
+        parts = metrics_json(conn, principal, scope, snap_as_of, ids)
+        count = parts.products if kind == "deployment" else parts.workloads
     else:
         build = rowsets.deployment_rows if kind == "deployment" else rowsets.usage_rows
         rowset = build(conn, principal, scope, snap_as_of, ids)
@@ -177,7 +180,11 @@ def run_export(
     scratch = None
     try:
         with atomic_output(target, force=force) as fh:
-            if document is not None:
+            if parts is not None:
+                writers.write_json_text(fh, parts.chunks(indent=2))
+                written = count
+                on_batch(written)
+            elif document is not None:
                 writers.write_json(fh, document)
                 written = count
                 on_batch(written)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import date
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Iterable
 
 from adopt_tui.exporters.rows import BOOL, DANGEROUS_FIRST, DATE, INT, MIXED, PCT, TEXT, Column, Percent, RowSet
 
@@ -267,8 +267,21 @@ def write_xlsx(fh: BinaryIO, rowset: RowSet, on_batch: OnBatch, *, tmpdir: str |
 # --------------------------------------------------------------------------- JSON
 
 
+def write_json_text(fh: BinaryIO, chunks: Iterable[str]) -> None:
+    """UTF-8 JSON already encoded as text (deployment/usage: the metrics document, indented, as
+    ``adopt_tui.metrics.document`` writes it), then a newline."""
+    text = io.TextIOWrapper(fh, encoding="utf-8", newline="\n")
+    try:
+        for chunk in chunks:
+            text.write(chunk)
+        text.write("\n")
+        text.flush()
+    finally:
+        text.detach()
+
+
 def write_json(fh: BinaryIO, document: dict) -> None:
-    """UTF-8 JSON, indented, non-ASCII kept (for deployment/usage: ``adopt-tui metrics --format json``)."""
+    """UTF-8 JSON, indented, non-ASCII kept (the users and portfolio documents)."""
     text = io.TextIOWrapper(fh, encoding="utf-8", newline="\n")
     try:
         # json.dumps (one shot) uses the C encoder; json.dump streams through the pure-Python one

@@ -36,6 +36,7 @@ from typing import Callable, Iterable, Sequence
 import pandas as pd
 
 from adopt_tui.catalogue import CORE_WORKLOADS
+from adopt_tui.metrics import cache
 from adopt_tui.metrics.rules import SCOPES, add_days, pct, window_start
 from adopt_tui.store import settings as settings_store
 
@@ -425,10 +426,14 @@ def recompute(
     *,
     progress: Progress | None = None,
     cancelled: Callable[[], bool] | None = None,
+    warm: bool = True,
 ) -> int:
     """Recompute the figures of ``customer_ids`` (default: every customer) for
     every as-of date their user-level data has. Runs in the caller's
-    transaction. Returns the number of (customer, as-of) snapshots written."""
+    transaction. Returns the number of (customer, as-of) snapshots written.
+
+    ``warm``: refill the figure caches afterwards (:func:`adopt_tui.metrics.cache.warm`;
+    the writes above dropped what they made stale)."""
     if customer_ids is None:
         ids = [r[0] for r in conn.execute("SELECT id FROM customers ORDER BY id")]
     else:
@@ -447,6 +452,8 @@ def recompute(
         written += _recompute_chunk(conn, chunk, sku_wl, fallback)
         if progress is not None:
             progress(min(start + CHUNK_CUSTOMERS, len(ids)), len(ids))
+    if warm:
+        cache.warm(conn)
     return written
 
 
@@ -489,13 +496,15 @@ def _recompute_chunk(conn: sqlite3.Connection, ids: list[int], sku_wl: pd.DataFr
     return len(new_keys)
 
 
-def store_imported_figures(conn: sqlite3.Connection, products: pd.DataFrame, workloads: pd.DataFrame) -> int:
+def store_imported_figures(
+    conn: sqlite3.Connection, products: pd.DataFrame, workloads: pd.DataFrame, *, warm: bool = True,
+) -> int:
     """Store aggregate figures (for dates without user-level data).
 
     ``products``: customer_id, as_of, scope, sku, sold, assigned.
     ``workloads``: customer_id, as_of, scope, workload, entitled, active.
     A (customer, as-of) that has computed figures keeps them: raw data wins.
-    Returns the number of snapshots written.
+    Returns the number of snapshots written. ``warm``: as for :func:`recompute`.
     """
     keys = pd.concat([products[["customer_id", "as_of", "scope"]], workloads[["customer_id", "as_of", "scope"]]])
     keys = keys.drop_duplicates()
@@ -521,4 +530,6 @@ def store_imported_figures(conn: sqlite3.Connection, products: pd.DataFrame, wor
     _delete(conn, pairs, "imported")
     summary = summarise(conn, p, w, keys, source="imported")
     _store(conn, p, w, summary)
+    if warm:
+        cache.warm(conn)
     return len(pairs)

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _encode_str
+from dataclasses import dataclass, field, fields
 
+import numpy as np
 import pandas as pd
 
 from adopt_tui.auth.permissions import Perm, Principal, customer_scope_sql
 from adopt_tui.catalogue import workload_name
 from adopt_tui.errors import NotFound
+from adopt_tui.metrics import cache as _cache
 from adopt_tui.metrics.rules import (
     RECOMMENDATIONS, USAGE_BANDS, add_days, describe_explanation, pct, round1, usage_band,
 )
@@ -105,12 +108,6 @@ def _check_scope(scope: str) -> str:
     return scope
 
 
-_SNAP = """snap AS (
-    SELECT customer_id, MAX(as_of) AS as_of FROM fig_customer
-    WHERE scope = :scope AND as_of <= :as_of GROUP BY customer_id
-)"""
-
-
 def visible_customers(conn: sqlite3.Connection, principal: Principal) -> list[Customer]:
     _require_view(conn, principal)
     cond, params = customer_scope_sql(principal)
@@ -162,43 +159,57 @@ LIST_COLUMNS = [
     "entitled", "active", "active_entitled", "deployment_pct", "usage_pct", "adjusted_pct", "over_100", "unexplained", "rec_codes", "renewal_due",
     "prev_usage_pct", "products",
 ]
+_INT_COLUMNS = frozenset({"sold", "assigned", "entitled", "active", "over_100", "unexplained", "renewal_due"})
+_FLOAT_COLUMNS = frozenset({"active_entitled", "deployment_pct", "usage_pct", "adjusted_pct", "prev_usage_pct"})
+_BLANK_COLUMNS = frozenset({"agents", "rec_codes", "products", "as_of"})  # NULL becomes ""
+
+# One row per customer (ordered by id): its latest snapshot on or before :as_of.
+_LIST_SQL = """
+SELECT c.id, c.tenant_id, c.name, c.domain, c.market, c.segment,
+    (SELECT group_concat(agent, '; ') FROM (SELECT agent FROM customer_agents WHERE customer_id = c.id ORDER BY agent)) AS agents,
+    f.as_of, f.sold, f.assigned, f.entitled, f.active, f.active_entitled, f.deployment_pct, f.usage_pct, f.adjusted_pct, f.over_100, f.unexplained,
+    f.rec_codes, f.renewal_due,
+    (SELECT p.usage_pct FROM fig_customer p WHERE p.customer_id = c.id AND p.scope = :scope
+        AND p.as_of < date(f.as_of, 'start of month') ORDER BY p.as_of DESC LIMIT 1) AS prev_usage_pct,
+    (SELECT ',' || group_concat(sku, ',') || ',' FROM fig_product fp WHERE fp.customer_id = c.id
+        AND fp.as_of = f.as_of AND fp.scope = :scope AND (fp.sold > 0 OR fp.assigned > 0)) AS products
+FROM customers c
+LEFT JOIN fig_customer f ON f.customer_id = c.id AND f.scope = :scope AND f.as_of = (
+    SELECT MAX(g.as_of) FROM fig_customer g WHERE g.customer_id = c.id AND g.scope = :scope AND g.as_of <= :as_of)
+WHERE {cond}
+ORDER BY c.id
+"""
+
+# The same columns from the cache (rows of the latest as-of date).
+_CACHED_LIST_SQL = f"SELECT customer_id, {', '.join(LIST_COLUMNS[1:])} FROM cache_customer WHERE scope = :scope"
 
 
-def customer_table(conn: sqlite3.Connection, principal: Principal, scope: str = "all", as_of: str | None = None) -> pd.DataFrame:
-    """One row per visible customer with its summary figures (the customer list).
+def _tuples(conn: sqlite3.Connection, sql: str, params) -> list[tuple]:
+    cur = conn.cursor()
+    cur.row_factory = None  # plain tuples: faster than sqlite3.Row for many rows
+    return cur.execute(sql, params).fetchall()
 
-    Adds boolean columns ``low_adoption``, ``upsell``, ``right_size``,
-    ``high_support``, ``trend`` (``▲``/``▼``/``=``/``""``) and a lower-cased
-    ``search`` column (name, tenant id, domain) for the filter.
-    """
-    _require_view(conn, principal)
-    scope, as_of = _check_scope(scope), _as_of(conn, as_of)
-    cond, params = customer_scope_sql(principal)
-    sql = f"""
-    WITH {_SNAP}
-    SELECT c.id, c.tenant_id, c.name, c.domain, c.market, c.segment,
-        (SELECT group_concat(agent, '; ') FROM (SELECT agent FROM customer_agents WHERE customer_id = c.id ORDER BY agent)) AS agents,
-        f.as_of, f.sold, f.assigned, f.entitled, f.active, f.active_entitled, f.deployment_pct, f.usage_pct, f.adjusted_pct, f.over_100, f.unexplained,
-        f.rec_codes, f.renewal_due,
-        (SELECT p.usage_pct FROM fig_customer p WHERE p.customer_id = c.id AND p.scope = :scope
-            AND p.as_of < date(f.as_of, 'start of month') ORDER BY p.as_of DESC LIMIT 1) AS prev_usage_pct,
-        (SELECT ',' || group_concat(sku, ',') || ',' FROM fig_product fp WHERE fp.customer_id = c.id
-            AND fp.as_of = f.as_of AND fp.scope = :scope AND (fp.sold > 0 OR fp.assigned > 0)) AS products
-    FROM customers c
-    LEFT JOIN snap ON snap.customer_id = c.id
-    LEFT JOIN fig_customer f ON f.customer_id = c.id AND f.as_of = snap.as_of AND f.scope = :scope
-    WHERE {cond.replace('?', ':agent')}
-    """
-    named = {"scope": scope, "as_of": as_of}
-    if params:
-        named["agent"] = params[0]
-    df = pd.DataFrame(conn.execute(sql, named).fetchall(), columns=LIST_COLUMNS)
-    for col in ("sold", "assigned", "entitled", "active", "over_100", "unexplained", "renewal_due"):
-        df[col] = df[col].fillna(0).astype("int64")
-    for col in ("active_entitled", "deployment_pct", "usage_pct", "adjusted_pct", "prev_usage_pct"):
-        df[col] = df[col].astype("float64")
-    for col in ("agents", "rec_codes", "products", "as_of"):
-        df[col] = df[col].fillna("")
+
+def _list_rows_live(conn: sqlite3.Connection, cond: str, named: dict) -> list[tuple]:
+    return _tuples(conn, _LIST_SQL.format(cond=cond), named)
+
+
+def _list_frame(rows: list[tuple]) -> pd.DataFrame:
+    """:func:`customer_table`'s frame from the list query's rows (in id order)."""
+    columns = list(zip(*rows)) if rows else [()] * len(LIST_COLUMNS)
+    data = {}
+    for name, col in zip(LIST_COLUMNS, columns):
+        if name == "id":
+            data[name] = np.array(col, dtype="int64")
+        elif name in _INT_COLUMNS:
+            data[name] = np.array([0 if v is None else v for v in col], dtype="int64")
+        elif name in _FLOAT_COLUMNS:
+            data[name] = np.array([np.nan if v is None else v for v in col], dtype="float64")
+        elif name in _BLANK_COLUMNS:
+            data[name] = pd.array(["" if v is None else v for v in col], dtype="str")
+        else:
+            data[name] = pd.array(list(col), dtype="str")
+    df = pd.DataFrame(data)
     codes = df.rec_codes
     df["low_adoption"] = codes.str.contains(",low_adoption,", regex=False)
     df["upsell"] = codes.str.contains(",upsell,", regex=False)
@@ -211,6 +222,106 @@ def customer_table(conn: sqlite3.Connection, principal: Principal, scope: str = 
     df.loc[delta.abs() <= TREND_DEADBAND, "trend"] = "="
     df["search"] = (df.name + "\t" + df.tenant_id + "\t" + df.domain).str.lower()
     return df.sort_values("name", key=lambda s: s.str.lower(), kind="stable").reset_index(drop=True)
+
+
+def customer_table(
+    conn: sqlite3.Connection, principal: Principal, scope: str = "all", as_of: str | None = None,
+    *, cache: bool = True,
+) -> pd.DataFrame:
+    """One row per visible customer with its summary figures (the customer list).
+
+    Adds boolean columns ``low_adoption``, ``upsell``, ``right_size``,
+    ``high_support``, ``trend`` (``▲``/``▼``/``=``/``""``) and a lower-cased
+    ``search`` column (name, tenant id, domain) for the filter.
+
+    For the latest as-of date it reads the cache (:mod:`adopt_tui.metrics.cache`),
+    filling what is missing; ``cache=False`` computes everything from the figures.
+    """
+    _require_view(conn, principal)
+    scope = _check_scope(scope)
+    if cache:
+        with _cache.snapshot(conn) as snap:
+            if _cache.is_default(snap, as_of):
+                return _cached_table(snap, principal, scope)
+    as_of = _as_of(conn, as_of)
+    cond, params = customer_scope_sql(principal)
+    named = {"scope": scope, "as_of": as_of}
+    if params:
+        named["agent"] = params[0]
+    return _list_frame(_list_rows_live(conn, cond.replace("?", ":agent"), named))
+
+
+def _frame_to_arrow(frame: pd.DataFrame) -> bytes:
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _frame_from_arrow(data: bytes) -> pd.DataFrame | None:
+    import pyarrow as pa
+
+    try:
+        return pa.ipc.open_stream(data).read_all().to_pandas()
+    except (pa.ArrowException, ValueError, TypeError):  # a damaged entry: compute again
+        return None
+
+
+def _cached_table(snap: _cache.Snapshot, principal: Principal, scope: str) -> pd.DataFrame:
+    """customer_table for the latest as-of date: the whole list from one entry for a
+    principal who sees every customer; a Sales agent's rows from the per-customer cache."""
+    everyone = principal.sees_all_customers
+    key = ("list", scope, None if everyone else principal.username)
+    frame = snap.memo.get(key)
+    if frame is not None:
+        return frame
+    if everyone:
+        blob = _cache.get_blob(snap, scope, "list")
+        frame = _frame_from_arrow(blob) if blob is not None else None
+    if frame is None:
+        frame = _list_frame(_cached_list_rows(snap, principal, scope))
+        if everyone:
+            _cache.put_blob(snap, scope, "list", _frame_to_arrow(frame))
+            _cache.put_blob(snap, scope, "order", json.dumps(frame.id.tolist()))
+    snap.memo[key] = frame
+    return frame
+
+
+def _cached_list_rows(snap: _cache.Snapshot, principal: Principal, scope: str) -> list[tuple]:
+    """The list query's rows of the visible customers for the latest as-of date, in id
+    order: from the cache where present, the rest computed (and stored)."""
+    conn = snap.conn
+    cond, params = customer_scope_sql(principal)
+    cond = cond.replace("?", ":agent")
+    named = {"scope": scope, "as_of": snap.latest}
+    if params:
+        named["agent"] = params[0]
+    visible = [r[0] for r in _tuples(conn, f"SELECT c.id FROM customers c WHERE {cond} ORDER BY c.id", named)]
+    cached: dict[int, tuple] = {}
+    if snap.valid and visible:
+        sql = _CACHED_LIST_SQL if principal.sees_all_customers else (
+            f"{_CACHED_LIST_SQL} AND customer_id IN (SELECT c.id FROM customers c WHERE {cond})")
+        cached = {r[0]: r for r in _tuples(conn, sql, named)}
+    missing = [i for i in visible if i not in cached]
+    if not missing:
+        return [cached[i] for i in visible]
+    if len(missing) == len(visible):
+        fresh = _list_rows_live(conn, cond, named)
+    else:
+        fresh = _list_rows_live(conn, "c.id IN (SELECT value FROM json_each(:ids))", dict(named, ids=json.dumps(missing)))
+    cols = ", ".join(LIST_COLUMNS[1:])
+    snap.write(lambda c: c.executemany(
+        f"INSERT OR IGNORE INTO cache_customer(scope, customer_id, {cols}) "
+        f"VALUES (?, {', '.join('?' * len(LIST_COLUMNS))})",
+        [(scope, *r) for r in fresh],
+    ))
+    if not cached:
+        return fresh
+    cached.update((r[0], r) for r in fresh)
+    return [cached[i] for i in visible if i in cached]
 
 
 def filter_customers(
@@ -392,17 +503,36 @@ def _snapshot_pairs(table: pd.DataFrame) -> list[tuple[int, str]]:
 
 def portfolio(
     conn: sqlite3.Connection, principal: Principal, scope: str = "all", as_of: str | None = None,
-    *, table: pd.DataFrame | None = None, top: int = 10, with_trend: bool = True,
+    *, table: pd.DataFrame | None = None, top: int = 10, with_trend: bool = True, cache: bool = True,
 ) -> Portfolio:
     """Portfolio figures over the visible customers (or over ``table``, a
     filtered :func:`customer_table` frame). ``with_trend=False`` leaves the
     12-month trend empty: the slowest part on a large portfolio, which a
-    screen can fetch afterwards with :func:`portfolio_trend`."""
-    scope, as_of = _check_scope(scope), _as_of(conn, as_of)
+    screen can fetch afterwards with :func:`portfolio_trend`.
+
+    For the latest as-of date, a principal who sees every customer gets the
+    cached portfolio (``cache=False``: computed from the figures)."""
+    scope = _check_scope(scope)
+    if table is None and cache and top == 10 and principal.sees_all_customers:
+        _require_view(conn, principal)
+        with _cache.snapshot(conn) as snap:
+            if _cache.is_default(snap, as_of):
+                p = _cached_portfolio(snap, principal, scope)
+                if with_trend:
+                    p.trend = _cached_trend(snap, principal, scope)
+                return p
+    as_of = _as_of(conn, as_of)
     if table is None:
-        table = customer_table(conn, principal, scope, as_of)
+        table = customer_table(conn, principal, scope, as_of, cache=cache)
     else:
         _require_view(conn, principal)
+    return _portfolio_of(conn, table, scope, as_of, top=top, with_trend=with_trend)
+
+
+def _portfolio_of(
+    conn: sqlite3.Connection, table: pd.DataFrame, scope: str, as_of: str, *, top: int = 10, with_trend: bool = True,
+) -> Portfolio:
+    """The portfolio of the customers in ``table`` (computed from the figures)."""
     t = table
     totals = {
         "customers": int(len(t)),
@@ -466,15 +596,50 @@ def portfolio(
 
 def portfolio_trend(
     conn: sqlite3.Connection, principal: Principal, scope: str = "all", as_of: str | None = None,
-    *, table: pd.DataFrame | None = None,
+    *, table: pd.DataFrame | None = None, cache: bool = True,
 ) -> list[dict]:
     """The portfolio's 12-month trend alone (see :func:`portfolio`)."""
-    scope, as_of = _check_scope(scope), _as_of(conn, as_of)
+    scope = _check_scope(scope)
+    if table is None and cache and principal.sees_all_customers:
+        _require_view(conn, principal)
+        with _cache.snapshot(conn) as snap:
+            if _cache.is_default(snap, as_of):
+                return _cached_trend(snap, principal, scope)
+    as_of = _as_of(conn, as_of)
     if table is None:
-        table = customer_table(conn, principal, scope, as_of)
+        table = customer_table(conn, principal, scope, as_of, cache=cache)
     else:
         _require_view(conn, principal)
     return _portfolio_trend(conn, table, scope, as_of)
+
+
+def _cached_portfolio(snap: _cache.Snapshot, principal: Principal, scope: str) -> Portfolio:
+    """The whole portfolio (without the trend) for the latest as-of date, for a principal
+    who sees every customer: cached, or computed and stored."""
+    data = _cache.get_blob(snap, scope, "portfolio")
+    if data is not None:
+        try:
+            return Portfolio(**json.loads(data))
+        except (ValueError, TypeError):  # a damaged entry: compute again
+            pass
+    table = customer_table(snap.conn, principal, scope)
+    p = _portfolio_of(snap.conn, table, scope, snap.latest, with_trend=False)
+    _cache.put_blob(snap, scope, "portfolio", json.dumps({f.name: getattr(p, f.name) for f in fields(p)}, ensure_ascii=False))
+    _cache.put_blob(snap, scope, "summary", json.dumps(portfolio_summary(p), ensure_ascii=False))
+    return p
+
+
+def _cached_trend(snap: _cache.Snapshot, principal: Principal, scope: str) -> list[dict]:
+    data = _cache.get_blob(snap, scope, "trend")
+    if data is not None:
+        try:
+            return json.loads(data)
+        except ValueError:
+            pass
+    table = customer_table(snap.conn, principal, scope)
+    trend = _portfolio_trend(snap.conn, table, scope, snap.latest)
+    _cache.put_blob(snap, scope, "trend", json.dumps(trend, ensure_ascii=False))
+    return trend
 
 
 def _nan(value):
@@ -549,15 +714,17 @@ def _portfolio_trend(conn: sqlite3.Connection, t: pd.DataFrame, scope: str, as_o
     """Per month: sums over each visible customer's last snapshot in that month."""
     if t.empty:
         return []
+    # one row per customer and month: the month's last snapshot (with a single max(), SQLite takes
+    # the other columns from the row holding the maximum)
     rows = conn.execute(
         """WITH last AS (
-               SELECT f.customer_id, substr(f.as_of, 1, 7) AS month, MAX(f.as_of) AS as_of
+               SELECT substr(f.as_of, 1, 7) AS month, MAX(f.as_of) AS as_of,
+                      f.sold, f.assigned, f.entitled, f.active, f.active_entitled
                FROM json_each(:ids) i CROSS JOIN fig_customer f ON f.customer_id = i.value
                WHERE f.scope = :scope AND f.as_of <= :as_of GROUP BY f.customer_id, month)
-           SELECT l.month, MAX(l.as_of), COUNT(*), SUM(f.sold), SUM(f.assigned), SUM(f.entitled), SUM(f.active),
-                  SUM(f.active_entitled), SUM(CASE WHEN f.active_entitled IS NULL THEN 0 ELSE f.entitled END)
-           FROM last l JOIN fig_customer f ON f.customer_id = l.customer_id AND f.as_of = l.as_of AND f.scope = :scope
-           GROUP BY l.month ORDER BY l.month DESC LIMIT :months""",
+           SELECT month, MAX(as_of), COUNT(*), SUM(sold), SUM(assigned), SUM(entitled), SUM(active),
+                  SUM(active_entitled), SUM(CASE WHEN active_entitled IS NULL THEN 0 ELSE entitled END)
+           FROM last GROUP BY month ORDER BY month DESC LIMIT :months""",
         {"ids": json.dumps([int(i) for i in t.id]), "scope": scope, "as_of": as_of, "months": months},
     ).fetchall()
     return [
@@ -573,14 +740,156 @@ def _portfolio_trend(conn: sqlite3.Connection, t: pd.DataFrame, scope: str, as_o
 
 def metrics_document(
     conn: sqlite3.Connection, principal: Principal, scope: str = "all", as_of: str | None = None,
-    customer_ids: list[int] | None = None,
+    customer_ids: list[int] | None = None, *, cache: bool = True,
 ) -> dict:
     """The ``adopt-tui metrics --format json`` contract (README): as_of, scope,
-    customers, portfolio. Percentages rounded to one decimal, or None."""
+    customers, portfolio. Percentages rounded to one decimal, or None.
+
+    The parsed form of :func:`metrics_parts` (the document as JSON text, which
+    ``metrics --format json`` and the JSON export write); ``cache=False``
+    computes it from the figures."""
+    if cache:
+        parts = metrics_parts(conn, principal, scope, as_of, customer_ids)
+        return {
+            "as_of": parts.as_of, "scope": parts.scope,
+            "customers": [json.loads(text) for text in parts.customers],
+            "portfolio": json.loads(parts.summary),
+        }
     scope, as_of = _check_scope(scope), _as_of(conn, as_of)
-    table = customer_table(conn, principal, scope, as_of)
+    table = customer_table(conn, principal, scope, as_of, cache=False)
     if customer_ids is not None:
         table = table[table.id.isin(customer_ids)]
+    customers = list(_customer_dicts(conn, scope, table).values())
+    p = _portfolio_of(conn, table, scope, as_of, with_trend=False)
+    return {"as_of": p.as_of, "scope": scope, "customers": customers, "portfolio": portfolio_summary(p)}
+
+
+def metrics_parts(
+    conn: sqlite3.Connection, principal: Principal, scope: str = "all", as_of: str | None = None,
+    customer_ids: list[int] | None = None,
+) -> _cache.DocumentParts:
+    """The ``metrics --format json`` document as JSON text pieces (see
+    :class:`adopt_tui.metrics.cache.DocumentParts`): each customer's object from
+    the cache for the latest as-of date (computed and stored where missing), the
+    portfolio object cached for a principal who sees every customer and asks for
+    all of them, computed otherwise."""
+    _require_view(conn, principal)
+    scope = _check_scope(scope)
+    with _cache.snapshot(conn) as snap:
+        default = _cache.is_default(snap, as_of)
+        resolved = snap.latest if default else _as_of(conn, as_of)
+        table = customer_table(conn, principal, scope, resolved)
+        if customer_ids is not None:
+            table = table[table.id.isin(customer_ids)]
+        if default:
+            texts, products, workloads = _cached_docs(snap, scope, table)
+        else:
+            docs = _customer_docs(conn, scope, table)
+            texts = [d[0] for d in docs.values()]
+            products, workloads = sum(d[1] for d in docs.values()), sum(d[2] for d in docs.values())
+        if default and customer_ids is None and principal.sees_all_customers:
+            doc_as_of = snap.latest
+            summary = _cache.get_blob(snap, scope, "summary")
+            if summary is None:
+                summary = json.dumps(portfolio_summary(_cached_portfolio(snap, principal, scope)), ensure_ascii=False)
+        else:
+            p = _portfolio_of(conn, table, scope, resolved, with_trend=False)
+            doc_as_of, summary = p.as_of, json.dumps(portfolio_summary(p), ensure_ascii=False)
+    return _cache.DocumentParts(doc_as_of, scope, texts, summary, products, workloads)
+
+
+def _cached_docs(snap: _cache.Snapshot, scope: str, table: pd.DataFrame) -> tuple[list[str], int, int]:
+    """The customers' objects of the document (in ``table``'s order) for the latest as-of
+    date, with their product and workload counts: cached, or computed and stored."""
+    ids = table.id.tolist()
+    found = _cache.docs(snap, scope, None if len(ids) > 2000 else ids)
+    missing = [i for i in ids if i not in found]
+    if missing:
+        fresh = _customer_docs(snap.conn, scope, table[table.id.isin(missing)])
+        found.update(fresh)
+        _cache.put_docs(snap, scope, fresh)
+    parts = [found[i] for i in ids]
+    return [p[0] for p in parts], sum(p[1] for p in parts), sum(p[2] for p in parts)
+
+
+def _customer_docs(conn: sqlite3.Connection, scope: str, table: pd.DataFrame) -> dict[int, tuple[str, int, int]]:
+    """{customer id: (its object of the document as JSON text, products, workloads)} in ``table``'s order.
+
+    The text is exactly ``json.dumps(_customer_dicts(...)[id], ensure_ascii=False)``
+    (a test holds it to that), written directly: building the dicts and
+    encoding them costs three times as much on a large portfolio."""
+    params = {"pairs": _pairs_json(table), "scope": scope}
+    s, n = _json_str, _json_num
+    products: dict[int, list[str]] = {}
+    for cid, sku, name, sold, assigned in _tuples(
+        conn,
+        f"SELECT f.customer_id, f.sku, COALESCE(p.name, f.sku), f.sold, f.assigned FROM {_PAIRS} s "
+        "CROSS JOIN fig_product f ON f.customer_id = s.customer_id AND f.as_of = s.as_of AND f.scope = :scope "
+        "LEFT JOIN products p ON p.sku = f.sku ORDER BY f.customer_id, f.sold DESC, f.sku", params,
+    ):
+        products.setdefault(cid, []).append(
+            f'{{"sku": {s(sku)}, "name": {s(name)}, "sold": {sold if type(sold) is int else n(sold)}, '
+            f'"assigned": {assigned if type(assigned) is int else n(assigned)}, '
+            f'"deployment_pct": {n(round1(pct(assigned, sold)))}}}'
+        )
+    workloads: dict[int, list[str]] = {}
+    for cid, w, ent, act, ae, expl in _tuples(
+        conn,
+        "SELECT f.customer_id, f.workload, f.entitled, f.active, f.active_entitled, f.explanations "
+        f"FROM {_PAIRS} s CROSS JOIN fig_workload f ON f.customer_id = s.customer_id AND f.as_of = s.as_of "
+        "AND f.scope = :scope ORDER BY f.customer_id, f.workload", params,
+    ):
+        explanations = "[]" if expl == "[]" else json.dumps(json.loads(expl), ensure_ascii=False)
+        workloads.setdefault(cid, []).append(
+            f'{{"workload": {s(w)}, "entitled": {ent if type(ent) is int else n(ent)}, '
+            f'"active": {act if type(act) is int else n(act)}, '
+            f'"usage_pct": {n(round1(pct(act, ent)))}, "adjusted_usage_pct": {n(round1(pct(ae, ent)))}, '
+            f'"explanations": {explanations}}}'
+        )
+    recs = dict(_tuples(
+        conn,
+        f"SELECT f.customer_id, f.recommendations FROM {_PAIRS} s CROSS JOIN fig_customer f "
+        "ON f.customer_id = s.customer_id AND f.as_of = s.as_of AND f.scope = :scope", params,
+    ))
+    out = {}
+    for cid, tenant_id, name, agents, snap in zip(
+        table.id.tolist(), table.tenant_id.tolist(), table.name.tolist(), table.agents.tolist(), table.as_of.tolist(),
+    ):
+        prods, wls = products.get(cid, ()), workloads.get(cid, ())
+        rec = recs.get(cid) or "[]"
+        rec_text = "[]" if rec == "[]" else ", ".join(
+            json.dumps({"code": x["code"], "reason": x["reason"]}, ensure_ascii=False) for x in json.loads(rec)
+        )
+        out[cid] = (
+            f'{{"tenant_id": {s(tenant_id)}, "name": {s(name)}, '
+            f'"sales_agents": [{", ".join(s(a) for a in agents.split("; ") if a)}], '
+            f'"as_of": {s(snap) if snap else "null"}, "products": [{", ".join(prods)}], '
+            f'"workloads": [{", ".join(wls)}], "recommendations": [{"" if rec_text == "[]" else rec_text}]}}',
+            len(prods), len(wls),
+        )
+    return out
+
+
+def _json_str(value) -> str:
+    """``json.dumps(value, ensure_ascii=False)`` for a str (the encoder's own function)."""
+    if type(value) is str:
+        return _encode_str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _json_num(value) -> str:
+    """``json.dumps(value)`` for an int, a finite float or None."""
+    if value is None:
+        return "null"
+    kind = type(value)
+    if kind is int or (kind is float and value - value == 0.0):  # not NaN or infinite
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _customer_dicts(conn: sqlite3.Connection, scope: str, table: pd.DataFrame) -> dict[int, dict]:
+    """{customer id: its object of the document} in ``table``'s order, from each
+    customer's snapshot in ``table``."""
     params = {"pairs": _pairs_json(table), "scope": scope}
     products: dict[int, list] = {}
     for cid, sku, name, sold, assigned in conn.execute(
@@ -607,8 +916,8 @@ def metrics_document(
         f"SELECT f.customer_id, f.recommendations FROM {_PAIRS} s CROSS JOIN fig_customer f "
         "ON f.customer_id = s.customer_id AND f.as_of = s.as_of AND f.scope = :scope", params,
     ).fetchall())
-    customers = [
-        {
+    return {
+        cid: {
             "tenant_id": tenant_id, "name": name,
             "sales_agents": [a for a in agents.split("; ") if a],
             "as_of": snap or None,
@@ -623,9 +932,7 @@ def metrics_document(
             table.id.tolist(), table.tenant_id.tolist(), table.name.tolist(), table.agents.tolist(),
             table.as_of.tolist(),
         )
-    ]
-    p = portfolio(conn, principal, scope, as_of, table=table, with_trend=False)
-    return {"as_of": p.as_of, "scope": scope, "customers": customers, "portfolio": portfolio_summary(p)}
+    }
 
 
 def portfolio_summary(p: Portfolio) -> dict:
@@ -639,3 +946,51 @@ def portfolio_summary(p: Portfolio) -> dict:
         "high_support_volume": tot["high_support_volume"], "over_100": tot["over_100"],
         "renewals_due": tot["renewals_due"], "bands": p.bands,
     }
+
+
+# --------------------------------------------------------------------------- filling the cache
+
+
+def warm_cache(conn: sqlite3.Connection, *, whole: bool | None = None) -> None:
+    """Fill the missing cache entries for the latest as-of date (see :func:`adopt_tui.metrics.cache.warm`)."""
+    from adopt_tui.auth.permissions import SYSTEM
+
+    with _cache.snapshot(conn, "warm") as snap:
+        if not snap.exists() or snap.latest is None:
+            return
+        if whole is None:
+            missing, total = _cache.missing_rows(snap)
+            whole = missing >= _cache.WHOLE_SHARE * total
+        for scope in _cache.SCOPES:
+            if whole:
+                table = customer_table(conn, SYSTEM, scope)
+                _cached_docs(snap, scope, table)
+                _cached_portfolio(snap, SYSTEM, scope)
+                _cached_trend(snap, SYSTEM, scope)
+            else:
+                _warm_rows(snap, scope)
+
+
+def _warm_rows(snap: _cache.Snapshot, scope: str) -> None:
+    """Fill the list rows and document parts of the customers that have none, and nothing else."""
+    conn = snap.conn
+    missing = None  # all
+    if snap.valid:
+        # a document part exists only where the list row does: customers without one lack either or both
+        missing = [r[0] for r in conn.execute(
+            f"SELECT id FROM customers c WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {_cache.doc_table(scope)} d WHERE d.customer_id = c.id) ORDER BY id",
+        )]
+        if not missing:
+            return
+    named = {"scope": scope, "as_of": snap.latest}
+    if missing is None:
+        rows = _list_rows_live(conn, "1", named)
+    else:
+        rows = _list_rows_live(conn, "c.id IN (SELECT value FROM json_each(:ids))", dict(named, ids=json.dumps(missing)))
+    cols = ", ".join(LIST_COLUMNS[1:])
+    snap.write(lambda c: c.executemany(
+        f"INSERT OR IGNORE INTO cache_customer(scope, customer_id, {cols}) VALUES (?, {', '.join('?' * len(LIST_COLUMNS))})",
+        [(scope, *r) for r in rows],
+    ))
+    _cache.put_docs(snap, scope, _customer_docs(conn, scope, _list_frame(rows)))

@@ -207,7 +207,94 @@ CREATE TABLE imports (
 CREATE INDEX imports_sha ON imports(sha256);
 """
 
+
+def _figure_cache_migration() -> str:
+    """Caches of the figures as of the latest as-of date (see adopt_tui.metrics.cache).
+
+    ``cache_customer``: one row per customer and scope, the customer list's row.
+    ``cache_doc_all`` and ``cache_doc_own``: the customer's object of
+    ``metrics --format json`` in each scope (only where its ``cache_customer``
+    row exists). ``cache_blob``: whole-portfolio pieces per scope, tagged with
+    the as-of date they are for. Every table keeps its rows in key order, so
+    the same contents always dump alike. Triggers drop
+    what a change makes stale, whoever writes: a customer's rows when its
+    figures, name or agents change, the whole-portfolio pieces on any change
+    they depend on. Each trigger first checks that there is something to drop,
+    so bulk writes next to an empty cache stay cheap.
+    """
+    parts = ["""
+CREATE TABLE cache_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE cache_customer (
+    customer_id INTEGER NOT NULL,
+    scope       TEXT NOT NULL,
+    tenant_id, name, domain, market, segment, agents, as_of, sold, assigned, entitled, active,
+    active_entitled, deployment_pct, usage_pct, adjusted_pct, over_100, unexplained, rec_codes,
+    renewal_due, prev_usage_pct, products,
+    PRIMARY KEY (customer_id, scope)
+) WITHOUT ROWID;
+
+CREATE TABLE cache_doc_all (
+    customer_id INTEGER PRIMARY KEY,
+    doc         TEXT NOT NULL,          -- JSON text
+    products    INTEGER NOT NULL,       -- product rows in it
+    workloads   INTEGER NOT NULL        -- workload rows in it
+);
+
+CREATE TABLE cache_doc_own (
+    customer_id INTEGER PRIMARY KEY,
+    doc         TEXT NOT NULL,
+    products    INTEGER NOT NULL,
+    workloads   INTEGER NOT NULL
+);
+
+CREATE TABLE cache_blob (
+    scope TEXT NOT NULL,
+    kind  TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    data  BLOB NOT NULL,
+    PRIMARY KEY (scope, kind)
+) WITHOUT ROWID;
+"""]
+    # Plain equality on the leading key column: the check runs for every row a recompute writes.
+    per_customer = {"fig_customer": "customer_id", "fig_product": "customer_id", "fig_workload": "customer_id",
+                    "customer_agents": "customer_id", "customers": "id"}
+    for table, col in per_customer.items():
+        for op, refs in (("INSERT", ("NEW",)), ("UPDATE", ("OLD", "NEW")), ("DELETE", ("OLD",))):
+            ids = [f"{ref}.{col}" for ref in refs]
+            when = " OR ".join(f"EXISTS (SELECT 1 FROM cache_customer WHERE customer_id = {i})" for i in ids)
+            body = "".join(
+                f"    DELETE FROM {t} WHERE customer_id = {i};\n"
+                for i in ids for t in ("cache_customer", "cache_doc_all", "cache_doc_own")
+            )
+            parts.append(
+                f"CREATE TRIGGER cache_drop_{table}_{op.lower()} AFTER {op} ON {table}\n"
+                f"WHEN EXISTS (SELECT 1 FROM cache_blob) OR {when}\n"
+                f"BEGIN\n    DELETE FROM cache_blob;\n{body}END;\n"
+            )
+    for table in ("subscriptions", "settings"):  # renewals and the renewal window: whole-portfolio pieces only
+        for op in ("INSERT", "UPDATE", "DELETE"):
+            parts.append(
+                f"CREATE TRIGGER cache_drop_{table}_{op.lower()} AFTER {op} ON {table}\n"
+                "WHEN EXISTS (SELECT 1 FROM cache_blob)\nBEGIN\n    DELETE FROM cache_blob;\nEND;\n"
+            )
+    for op in ("INSERT", "UPDATE", "DELETE"):  # product names show in the documents and the portfolio
+        parts.append(
+            f"CREATE TRIGGER cache_drop_products_{op.lower()} AFTER {op} ON products\n"
+            "WHEN EXISTS (SELECT 1 FROM cache_blob) OR EXISTS (SELECT 1 FROM cache_doc_all) "
+            "OR EXISTS (SELECT 1 FROM cache_doc_own)\n"
+            "BEGIN\n    DELETE FROM cache_blob;\n    DELETE FROM cache_doc_all;\n    DELETE FROM cache_doc_own;\nEND;\n"
+        )
+    return "\n".join(parts)
+
+
+# Version 3: the figure caches.
+MIGRATION_FIGURE_CACHE = _figure_cache_migration()
+
 # Each entry brings a database from version i to i + 1.
-MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2]
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_FIGURE_CACHE]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -385,10 +385,11 @@ def portfolio_document(
     ``metrics_document(...)["portfolio"]`` (computed without the per-customer part)."""
     from adopt_tui.metrics import read
 
-    table = read.customer_table(conn, principal, scope, as_of)
-    if customer_ids is not None:
-        table = table[table.id.isin(customer_ids)]
-    p = read.portfolio(conn, principal, scope, as_of, table=table, with_trend=False)
+    if customer_ids is None:  # every visible customer: the cached portfolio where there is one
+        p = read.portfolio(conn, principal, scope, as_of, with_trend=False)
+    else:
+        table = read.customer_table(conn, principal, scope, as_of)
+        p = read.portfolio(conn, principal, scope, as_of, table=table[table.id.isin(customer_ids)], with_trend=False)
     tot = p.totals
     return {
         "as_of": p.as_of,

@@ -41,9 +41,10 @@ from dataclasses import dataclass
 
 from adopt_tui.errors import InputError
 from adopt_tui.importers.products import ProductMatcher, synthetic_sku
-from adopt_tui.importers.textio import MAX_TEXT, CsvFile, FileErrors, NotClean, _parse_any_date, fast_column_batches
+from adopt_tui.importers.textio import CsvFile, FileErrors, NotClean, _parse_any_date, arrow_batches
+from adopt_tui.store import writes
 
-BATCH = 20_000
+BATCH = 20_000      # rows per batch of the exact reader (the fast one reads ARROW_BLOCK bytes at a time)
 
 
 @dataclass(frozen=True)
@@ -157,26 +158,86 @@ def _bool_value(text: str):
 
 @dataclass
 class Batch:
-    """Up to BATCH rows of one report, column-wise, ready to write."""
+    """Rows of one report, column-wise, ready to write (numpy arrays where the writer computes)."""
 
     n: int
-    keys: list[str]                              # upn, lower-cased
-    upns: list[str]
-    names: list[str] | None
-    deleted: list[bool] | None                   # None: the report does not tell
-    deleted_dates: list[str | None] | None
-    report_dates: list[str] | str                # one date for the batch, or one per row
-    activity: dict[str, list[str | None]]        # workload -> last activity per row
-    assignments: list[tuple] | None              # per row: ((sku, assigned date), ...); None: not told
+    keys: list[str]                      # user principal name, stripped and lower-cased
+    upns: list[str]                      # stripped
+    names: list[str] | None              # stripped; None: the report has no display names
+    deleted: object                      # np.ndarray of bool; None: the report does not tell
+    deleted_dates: object                # np.ndarray of ISO date or None (None where not deleted)
+    report_dates: object                 # one ISO date for the batch (str), or np.ndarray of one per row
+    workloads: list[str]                 # activity columns, sorted (the order of the activity primary key)
+    activity: object                     # np.ndarray int32 (n, len(workloads)): 0 no date, k: dates[k]
+    dates: object                        # np.ndarray of object: None, then the batch's activity dates ascending
+    combo: object                        # np.ndarray: per row an index into ``combos``; None: not told
+    combos: list[tuple]                  # per combination: ((sku, assigned date), ...)
+
+    def take(self, rows) -> Batch:
+        """The batch restricted to ``rows`` (np.ndarray of row numbers, in order)."""
+        pick = rows.tolist()
+        return Batch(
+            len(pick), [self.keys[i] for i in pick], [self.upns[i] for i in pick],
+            None if self.names is None else [self.names[i] for i in pick],
+            None if self.deleted is None else self.deleted[rows],
+            None if self.deleted_dates is None else self.deleted_dates[rows],
+            self.report_dates if isinstance(self.report_dates, str) else self.report_dates[rows],
+            self.workloads, self.activity[rows], self.dates,
+            None if self.combo is None else self.combo[rows], self.combos,
+        )
+
+
+_MISSING = object()
+
+
+def _objects(values) -> object:
+    """A 1-d numpy object array of ``values`` (never a 2-d one, whatever the values)."""
+    import numpy as np
+
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _distinct(columns: list) -> tuple[object, list[tuple]]:
+    """Distinct combinations of values across Arrow string ``columns``:
+    (per row the index of its combination, the combinations as tuples)."""
+    import numpy as np
+
+    key = None
+    card = 1
+    values, codes = [], []
+    for col in columns:
+        d = col.dictionary_encode()
+        v = d.dictionary.to_pylist()
+        idx = d.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        k = max(1, len(v))
+        if key is None:
+            key, card = idx, k
+        else:
+            if card * k >= 1 << 62:  # keep the mixed-radix key in 64 bits: renumber what we have
+                uniq, key = np.unique(key, return_inverse=True)
+                key, card = key.astype(np.int64), len(uniq)
+            key = key * k + idx
+            card *= k
+        values.append(v)
+        codes.append(idx)
+    if key is None or len(key) == 0:
+        return np.zeros(0, np.int64), []
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    rows = [tuple(values[c][codes[c][r]] for c in range(len(columns))) for r in first.tolist()]
+    return inverse.reshape(-1), rows
 
 
 class ReportReader:
     """Reads one report file in batches of rows, column by column.
 
     :meth:`check` validates (the plan); :meth:`batches` yields the values to
-    write (the run) and raises at the first bad value. Dates, booleans and
-    whole license combinations (products, flags, assign dates) repeat a lot
-    and are parsed once each through memo tables, so a row costs little Python.
+    write (the run) and raises at the first bad value. Clean files are read by
+    Arrow's CSV reader and checked column-wise on each column's distinct
+    values (dates, booleans and whole license combinations repeat a lot); a
+    file with anything wrong is read again by the exact reader (the csv
+    module), which names file, line and column of each error.
     """
 
     def __init__(self, spec: ReportSpec, csvfile: CsvFile, errors: FileErrors, matcher: ProductMatcher,
@@ -226,11 +287,14 @@ class ReportReader:
                 self.combo_cols.append(il)
                 self.combo_cols.append(ias if ias is not None else il)
                 self.combo_wl.append((workload, ias is not None))
+        # what decides the products and the GRAPH:<workload> licenses (not the assign dates)
+        self.shape_cols = ([self.i_prod] if self.i_prod is not None else []) + [il for _, _, il, _ in wl if il is not None]
         self.has_assignments = bool(self.combo_cols)
         self.has_deleted = self.i_del is not None or self.i_state is not None
         self.date_cols = [self.i_rrd] + [i for i in (self.i_deld, self.i_stated) if i is not None]
         self.date_cols += [i for _, ia, _, ias in wl for i in (ia, ias) if i is not None]
         self.bool_cols = [i for i in (self.i_del,) if i is not None] + [il for _, _, il, _ in wl if il is not None]
+        self.act_workloads = sorted({w for w, ia, _, _ in wl if ia is not None})
         self.ready = True
         return True
 
@@ -259,9 +323,9 @@ class ReportReader:
                 pass
             return
         try:
-            for cols in fast_column_batches(self.csv.path, BATCH, len(self.csv.header)):
-                self._check_cols(None, cols)
-                self.csv.rows += len(cols[0])
+            for batch in arrow_batches(self.csv.path, self.csv.header):
+                self._check_arrow(batch.columns)
+                self.csv.rows += batch.num_rows
             self.fast = True
             return
         except NotClean:
@@ -275,17 +339,81 @@ class ReportReader:
         self.synthetic, self.unknown, self.combos = set(), set(), {}
         self.concealed = 0
 
-    def _check_cols(self, lines: list[int] | None, cols) -> None:
+    def _check_arrow(self, cols) -> None:
+        """Validate one batch of the fast reader on each column's distinct values;
+        NotClean at anything wrong (the exact reader then names the lines)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        upn = cols[self.i_upn]
+        # blank names: only values starting or ending with something else than visible ASCII can be
+        odd = pc.match_substring_regex(upn, r"^$|^[^\x21-\x7e]|[^\x21-\x7e]$")
+        if pc.any(odd).as_py() and any(not u.strip() for u in pc.filter(upn, odd).to_pylist()):
+            raise NotClean("blank user name")
+        hidden = pc.and_(pc.equal(pc.utf8_length(upn), 32), pc.invert(pc.match_substring(upn, "@")))
+        if pc.any(hidden).as_py():
+            self.concealed += pc.count_distinct(pc.filter(upn, hidden)).as_py()
+        distinct: dict[int, list[str]] = {}
+        for i in self.date_cols:
+            distinct[i] = self._check_values(cols[i], self.dates, _date_value,
+                                             required=(i == self.i_rrd and not self.as_of))
+        for i in self.bool_cols:
+            self._check_values(cols[i], self.bools, _bool_value)
+        rd = {self.as_of} if self.as_of else {self.dates[v] for v in distinct[self.i_rrd]}
+        self.report_dates |= rd
+        if not rd <= self.dates_with_activity:
+            for _, ia, _, _ in self.wl:
+                if ia is None:
+                    continue
+                active = [v for v in distinct[ia] if self.dates[v] is not None]
+                if not active:
+                    continue
+                if len(rd) == 1:
+                    self.dates_with_activity |= rd
+                    break
+                rows = pc.is_in(cols[ia], value_set=pa.array(active, pa.string()))
+                self.dates_with_activity |= {self.dates[v] for v in pc.unique(pc.filter(cols[self.i_rrd], rows)).to_pylist()}
+        if self.shape_cols:
+            _, shapes = _distinct([cols[i] for i in self.shape_cols])
+            for shape in shapes:
+                self._note_shape(shape)
+
+    def _check_values(self, col, table, parse, *, required=False) -> list[str]:
+        """The distinct values of ``col``, each parsed once into ``table``; NotClean if one is bad."""
+        import pyarrow.compute as pc
+
+        values = pc.unique(col).to_pylist()
+        for v in values:
+            value = table.get(v, _MISSING)
+            if value is _MISSING:
+                value = table[v] = parse(v)
+            if value is BAD or (required and value is None):
+                raise NotClean("bad values")
+        return values
+
+    def _note_shape(self, shape: tuple) -> None:
+        """What the check reports of one (products, license flags ...) combination:
+        products not in the catalogue, workloads licensed without a named product."""
+        k = 0
+        skus: tuple = ()
+        if self.i_prod is not None:
+            k = 1
+            if shape[0].strip():
+                skus, unknown = self.matcher.split(shape[0])
+                self.unknown.update(unknown)
+        covered: set[str] = set()
+        for sku in skus:
+            covered.update(self.matcher.workloads_of(sku))
+        for (workload, _), flag in zip(self.combo_wl, shape[k:]):
+            if self.bools.get(flag, _bool_value(flag)) is True and workload not in covered:
+                self.synthetic.add(workload)
+
+    def _check_cols(self, lines: list[int], cols) -> None:
+        """Validate one batch of the exact reader, naming the line of each error."""
         errors, header = self.errors, self.csv.header
-        if lines is None:  # the fast reader: refuse what needs line numbers to report
-            for i in (self.i_upn, self.i_name, self.i_prod):
-                if i is not None and cols[i] and max(map(len, cols[i])) > MAX_TEXT:
-                    raise NotClean("huge field")
         uniq = set(cols[self.i_upn])
-        blank = {u for u in uniq if not u.strip()} if "" in uniq or any(u[:1] == " " for u in uniq) else set()
+        blank = {u for u in uniq if not u.strip()}
         if blank:
-            if lines is None:
-                raise NotClean("blank user name")
             for line, u in zip(lines, cols[self.i_upn]):
                 if u in blank:
                     errors.add("a user principal name is required", line=line, field=header[self.i_upn])
@@ -322,8 +450,6 @@ class ReportReader:
         bad = {v for v in uniq if table[v] is BAD or (required and table[v] is None)}
         if not bad:
             return
-        if lines is None:
-            raise NotClean("bad values")
         header = self.csv.header[index]
         for i, v in enumerate(col):
             if v in bad:
@@ -371,77 +497,87 @@ class ReportReader:
 
     # -- the run: values to write
 
-    def _map(self, col, table, parse, index) -> list:
-        try:
-            return list(map(table.__getitem__, col))
-        except KeyError:
-            pass
-        for v in set(col).difference(table):
-            value = parse(v)
-            if value is BAD:
-                raise InputError(f"{v!r} is not valid (the file changed since it was checked)",
-                                 file=str(self.csv.path), field=self.csv.header[index])
-            table[v] = value
-        return list(map(table.__getitem__, col))
-
     def batches(self):
         """Batches to write; ``self.fast`` (from the check) picks the reader."""
         if self.fast:
             if not self.csv.read_header() or not self._setup():
                 return
-            for cols in fast_column_batches(self.csv.path, BATCH, len(self.csv.header)):
-                yield self._build(cols)
+            for batch in arrow_batches(self.csv.path, self.csv.header, verify=False):
+                yield self._build(batch.columns, batch.num_rows)
             return
-        for lines, rows in self._raw():
-            yield self._build(list(zip(*rows)))
+        import pyarrow as pa
 
-    def _build(self, cols) -> Batch:
-        n = len(cols[0])
-        upns = list(map(str.strip, cols[self.i_upn]))
+        for _, rows in self._raw():
+            yield self._build([pa.array(col, pa.string()) for col in zip(*rows)], len(rows))
+
+    def _codes(self, col, table, parse, index) -> tuple[object, list]:
+        """(per row an index into the values, the distinct values parsed); raises at a bad value."""
+        d = col.dictionary_encode()
+        values = []
+        for v in d.dictionary.to_pylist():
+            value = table.get(v, _MISSING)
+            if value is _MISSING:
+                value = table[v] = parse(v)
+            if value is BAD:
+                raise InputError(f"{v!r} is not valid (the file changed since it was checked)",
+                                 file=str(self.csv.path), field=self.csv.header[index])
+            values.append(value)
+        return d.indices.to_numpy(zero_copy_only=False), values
+
+    def _build(self, cols, n: int) -> Batch:
+        import numpy as np
+
+        upns = list(map(str.strip, cols[self.i_upn].to_pylist()))
         keys = list(map(str.lower, upns))
+        names = list(map(str.strip, cols[self.i_name].to_pylist())) if self.i_name is not None else None
         if self.as_of:
-            report_dates: list | str = self.as_of
+            report_dates: object = self.as_of
         else:
-            rd = self._map(cols[self.i_rrd], self.dates, _date_value, self.i_rrd)
-            distinct = set(rd)
-            report_dates = next(iter(distinct)) if len(distinct) == 1 else rd
-        names = list(map(str.strip, cols[self.i_name])) if self.i_name is not None else None
+            idx, values = self._codes(cols[self.i_rrd], self.dates, _date_value, self.i_rrd)
+            if None in values:
+                raise InputError("a date is required (the file changed since it was checked)",
+                                 file=str(self.csv.path), field=self.csv.header[self.i_rrd])
+            report_dates = values[0] if len(set(values)) == 1 else _objects(values)[idx]
         deleted = deleted_dates = None
-        if self.i_del is not None:
-            deleted = self._map(cols[self.i_del], self.bools, _bool_value, self.i_del)
-            if self.i_deld is not None:
-                dd = self._map(cols[self.i_deld], self.dates, _date_value, self.i_deld)
-                deleted_dates = [d if x else None for x, d in zip(deleted, dd)]
+        flag_col, date_col = (self.i_del, self.i_deld) if self.i_del is not None else (self.i_state, self.i_stated)
+        if flag_col is not None:
+            if self.i_del is not None:
+                idx, values = self._codes(cols[flag_col], self.bools, _bool_value, flag_col)
+                deleted = np.asarray([v is True for v in values], dtype=bool)[idx]
             else:
-                deleted_dates = [None] * n
-        elif self.i_state is not None:
-            deleted = [v.strip().lower() == "deleted" for v in cols[self.i_state]]
-            if self.i_stated is not None:
-                sd = self._map(cols[self.i_stated], self.dates, _date_value, self.i_stated)
-                deleted_dates = [d if x else None for x, d in zip(deleted, sd)]
+                d = cols[flag_col].dictionary_encode()
+                states = [v.strip().lower() == "deleted" for v in d.dictionary.to_pylist()]
+                deleted = np.asarray(states, dtype=bool)[d.indices.to_numpy(zero_copy_only=False)]
+            if date_col is not None:
+                idx, values = self._codes(cols[date_col], self.dates, _date_value, date_col)
+                deleted_dates = _objects(values)[idx]
+                deleted_dates[~deleted] = None
             else:
-                deleted_dates = [None] * n
-        activity: dict[str, list] = {}
+                deleted_dates = np.full(n, None, dtype=object)
+        # activity: per workload column the rank of its date among the batch's dates (0: none);
+        # OneDrive and SharePoint are one workload: the later date wins
+        workloads = self.act_workloads
+        per = []
+        seen: set[str] = set()
         for workload, ia, _, _ in self.wl:
-            if ia is None:
-                continue
-            last = self._map(cols[ia], self.dates, _date_value, ia)
-            activity[workload] = list(map(_later, activity[workload], last)) if workload in activity else last
-        assignments = None
+            if ia is not None:
+                idx, values = self._codes(cols[ia], self.dates, _date_value, ia)
+                per.append((workloads.index(workload), idx, values))
+                seen.update(v for v in values if v is not None)
+        ordered = sorted(seen)
+        rank = {d: k for k, d in enumerate(ordered, 1)}
+        activity = np.zeros((n, len(workloads)), dtype=np.int32)
+        for j, idx, values in per:
+            codes = np.asarray([rank[v] if v is not None else 0 for v in values], dtype=np.int32)[idx]
+            np.maximum(activity[:, j], codes, out=activity[:, j])
+        combo, combos = None, []
         if self.combo_cols:
-            combos = list(zip(*(cols[i] for i in self.combo_cols)))
-            for combo in set(combos).difference(self.combos):
-                self._combo(combo)
-            assignments = list(map(self.combos.__getitem__, combos))
-        return Batch(n, keys, upns, names, deleted, deleted_dates, report_dates, activity, assignments)
-
-
-def _later(a, b):
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a if a >= b else b
+            combo, found = _distinct([cols[i] for i in self.combo_cols])
+            for key in found:
+                result = self.combos.get(key)
+                combos.append(result if result is not None else self._combo(key))
+        return Batch(n, keys, upns, names, deleted, deleted_dates, report_dates, workloads, activity,
+                     _objects([None] + ordered), combo, combos)
 
 
 def _title(column: str) -> str:
@@ -452,15 +588,64 @@ def _title(column: str) -> str:
 
 
 class TenantUsers:
-    """The users of one customer, loaded once per run: upn key -> [id, display, deleted, deleted_date]."""
+    """The users of one customer as a run sees them, to match rows to users by
+    user principal name (case-insensitive) without holding the names: per user
+    the hash of the lower-cased name and the id, in sorted numpy arrays (16
+    bytes a user). A hash match is confirmed against the stored name before it
+    counts, so two names with the same hash are never taken for one user. When
+    several users share a name (in another case), the oldest one is matched.
+    """
+
+    MERGE_PARTS = 8
 
     def __init__(self, conn: sqlite3.Connection, customer_id: int):
+        import numpy as np
+
         self.customer_id = customer_id
-        self.by_key: dict[str, list] = {}
-        for uid, upn, name, deleted, deleted_date in conn.execute(
-            "SELECT id, upn, display_name, is_deleted, deleted_date FROM users WHERE customer_id = ?", (customer_id,)
-        ):
-            self.by_key.setdefault(upn.lower(), [uid, name, deleted, deleted_date])
+        self._parts: list[tuple] = []
+        ids, hashes = [], []
+        for uid, upn in conn.execute("SELECT id, upn FROM users WHERE customer_id = ? ORDER BY id", (customer_id,)):
+            ids.append(uid)
+            hashes.append(hash(upn.lower()))
+        if ids:
+            self.add(np.asarray(hashes, dtype=np.int64), np.asarray(ids, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return sum(len(h) for h, _ in self._parts)
+
+    def add(self, hashes, ids) -> None:
+        """Register new users (``ids`` newer than every user registered before)."""
+        import numpy as np
+
+        order = np.argsort(hashes, kind="stable")
+        self._parts.append((hashes[order], ids[order]))
+        if len(self._parts) > self.MERGE_PARTS:
+            # oldest part first and a stable sort: among equal hashes the oldest user stays first
+            h = np.concatenate([p[0] for p in self._parts])
+            i = np.concatenate([p[1] for p in self._parts])
+            order = np.argsort(h, kind="stable")
+            self._parts = [(h[order], i[order])]
+
+    def lookup(self, hashes):
+        """Per hash the oldest user id with that hash (0: none); to be confirmed by name."""
+        import numpy as np
+
+        out = np.zeros(len(hashes), dtype=np.int64)
+        for h, ids in self._parts:
+            pos = np.minimum(np.searchsorted(h, hashes), len(h) - 1)
+            hit = (h[pos] == hashes) & (out == 0)
+            out[hit] = ids[pos[hit]]
+        return out
+
+    def candidates(self, value: int) -> list[int]:
+        """Every user id whose hash is ``value``, oldest first."""
+        import numpy as np
+
+        out: list[int] = []
+        for h, ids in self._parts:
+            lo, hi = np.searchsorted(h, value, side="left"), np.searchsorted(h, value, side="right")
+            out.extend(ids[lo:hi].tolist())
+        return sorted(out)
 
 
 @dataclass
@@ -471,12 +656,14 @@ class WriteStats:
     assignments: int = 0
 
 
+ACTIVITY_INSERT = "INSERT INTO activity(user_id, workload, report_date, last_activity)"
 ACTIVITY_UPSERT = (
-    "INSERT INTO activity(user_id, workload, report_date, last_activity) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT(user_id, workload, report_date) DO UPDATE SET last_activity = "
+    " ON CONFLICT(user_id, workload, report_date) DO UPDATE SET last_activity = "
     "CASE WHEN activity.last_activity IS NULL OR excluded.last_activity > activity.last_activity "
     "THEN excluded.last_activity ELSE activity.last_activity END"
 )
+USERS_INSERT = "INSERT INTO users(id, customer_id, upn, display_name, is_deleted, deleted_date)"
+ASSIGNMENTS_INSERT = "INSERT INTO assignments(user_id, sku, subscription_id, assigned_date, state)"
 
 
 def write_report(conn: sqlite3.Connection, reader: ReportReader, users: TenantUsers, next_id, *, latest: bool,
@@ -488,88 +675,174 @@ def write_report(conn: sqlite3.Connection, reader: ReportReader, users: TenantUs
     activity at all, so that the date still exists); elsewhere "no row" and
     "no activity" mean the same. ``tick(n)`` is called after each batch (it
     may raise to cancel).
+
+    Rows are written many to a statement, in primary-key order (users by id,
+    then their activity by workload). A user named twice in a batch is
+    written in turns (first occurrences, then the next ...), so that each
+    occurrence sees the one before, as if the rows were written one by one.
     """
+    import numpy as np
+
     stats = WriteStats()
-    cid = users.customer_id
-    by_key = users.by_key
     for batch in reader.batches():
-        new_users, updates, del_asg, ins_asg, act = [], [], [], [], []
-        names = batch.names
-        deleted = batch.deleted
-        dd = batch.deleted_dates
-        keys = batch.keys
-        n = batch.n
-        found = list(map(by_key.get, keys))
-        if found.count(None) == n and len(set(keys)) == n:
-            # all new (a first import): no per-row decisions
-            first = next_id(n)
-            uids = list(range(first, first + n))
-            fresh = [True] * n
-            names_ = names if names is not None else [""] * n
-            dels = [1 if x else 0 for x in deleted] if deleted is not None else [0] * n
-            dds = dd if dd is not None else [None] * n
-            new_users = list(zip(uids, [cid] * n, batch.upns, names_, dels, dds))
-            by_key.update(zip(keys, map(list, zip(uids, names_, dels, dds))))
-        else:
-            uids, fresh = [], []
-            for i, key in enumerate(keys):
-                entry = by_key.get(key)
-                if entry is None:
-                    uid = next_id(1)
-                    d = bool(deleted[i]) if deleted is not None else False
-                    entry = [uid, names[i] if names is not None else "", int(d), dd[i] if deleted is not None else None]
-                    by_key[key] = entry
-                    new_users.append((uid, cid, batch.upns[i], entry[1], entry[2], entry[3]))
-                    fresh.append(True)
-                else:
-                    uid = entry[0]
-                    fresh.append(False)
-                    if latest:
-                        changed = False
-                        if names is not None and names[i] and names[i] != entry[1]:
-                            entry[1] = names[i]
-                            changed = True
-                        if deleted is not None and (int(deleted[i]) != entry[2] or dd[i] != entry[3]):
-                            entry[2], entry[3] = int(deleted[i]), dd[i]
-                            changed = True
-                        if changed:
-                            updates.append((entry[1], entry[2], entry[3], uid))
-                            stats.updated += 1
-                uids.append(uid)
-        stats.added += len(new_users)
-        if batch.assignments is not None:
-            if latest:
-                del_asg = [(u,) for u, f in zip(uids, fresh) if not f]
-                ins_asg = [(u, sku, d) for u, combo in zip(uids, batch.assignments) for sku, d in combo]
+        hashes = np.fromiter(map(hash, batch.keys), dtype=np.int64, count=batch.n)
+        rest = np.arange(batch.n)
+        part = batch
+        while len(rest):
+            _, first = np.unique(hashes[rest], return_index=True)
+            if len(first) == len(rest):
+                rows = rest
+                rest = rest[:0]
             else:
-                ins_asg = [(u, sku, d) for u, f, combo in zip(uids, fresh, batch.assignments) if f for sku, d in combo]
-        rd = batch.report_dates
-        for workload, values in batch.activity.items():
-            if isinstance(rd, str):
-                if rd in keep_empty_dates:
-                    act += [(u, workload, rd, v) for u, v in zip(uids, values)]
-                else:
-                    act += [(u, workload, rd, v) for u, v in zip(uids, values) if v is not None]
-            else:
-                act += [(u, workload, r, v) for u, v, r in zip(uids, values, rd) if v is not None or r in keep_empty_dates]
-        if new_users:
-            conn.executemany(
-                "INSERT INTO users(id, customer_id, upn, display_name, is_deleted, deleted_date) VALUES (?, ?, ?, ?, ?, ?)",
-                new_users,
-            )
-        if updates:
-            conn.executemany("UPDATE users SET display_name = ?, is_deleted = ?, deleted_date = ? WHERE id = ?", updates)
-        if del_asg:
-            conn.executemany("DELETE FROM assignments WHERE user_id = ?", del_asg)
-        if ins_asg:
-            conn.executemany(
-                "INSERT OR REPLACE INTO assignments(user_id, sku, subscription_id, assigned_date, state) "
-                "VALUES (?, ?, NULL, ?, 'entitled')", ins_asg,
-            )
-            stats.assignments += len(ins_asg)
-        if act:
-            conn.executemany(ACTIVITY_UPSERT, act)
-            stats.activity += len(act)
+                first.sort()
+                rows = rest[first]
+                keep = np.ones(len(rest), dtype=bool)
+                keep[first] = False
+                rest = rest[keep]
+            if len(rows) != batch.n:
+                part = batch.take(rows)
+            _write_part(conn, part, hashes[rows], users, next_id, latest, keep_empty_dates, stats)
         if tick is not None:
             tick(batch.n)
     return stats
+
+
+def _current_users(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple]:
+    """id -> (upn, display name, is_deleted, deleted_date) of stored users."""
+    out: dict[int, tuple] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for uid, upn, name, deleted, deleted_date in conn.execute(
+            f"SELECT id, upn, display_name, is_deleted, deleted_date FROM users WHERE id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ):
+            out[uid] = (upn, name, deleted, deleted_date)
+    return out
+
+
+def _write_part(conn, part: Batch, hashes, users: TenantUsers, next_id, latest: bool, keep_empty_dates,
+                stats: WriteStats) -> None:
+    """Write rows whose users are all different."""
+    import numpy as np
+
+    n = part.n
+    cid = users.customer_id
+    uids = np.zeros(n, dtype=np.int64)
+    fresh = np.ones(n, dtype=bool)
+    updates = []
+    if len(users):
+        found = users.lookup(hashes)
+        hits = np.flatnonzero(found)
+        if len(hits):
+            current = _current_users(conn, sorted(set(found[hits].tolist())))
+            for i in hits.tolist():
+                key = part.keys[i]
+                uid = int(found[i])
+                entry = current.get(uid)
+                if entry is None or entry[0].lower() != key:   # another name with the same hash
+                    uid, entry = 0, None
+                    for other in users.candidates(int(hashes[i])):
+                        row = _current_users(conn, [other]).get(other)
+                        if row is not None and row[0].lower() == key:
+                            uid, entry = other, row
+                            break
+                    if not uid:
+                        continue
+                uids[i] = uid
+                fresh[i] = False
+                if latest:
+                    _, name, is_deleted, deleted_date = entry
+                    changed = False
+                    if part.names is not None and part.names[i] and part.names[i] != name:
+                        name, changed = part.names[i], True
+                    if part.deleted is not None:
+                        d, dd = int(part.deleted[i]), part.deleted_dates[i]
+                        if d != is_deleted or dd != deleted_date:
+                            is_deleted, deleted_date, changed = d, dd, True
+                    if changed:
+                        updates.append((name, is_deleted, deleted_date, uid))
+    new = np.flatnonzero(fresh)
+    if len(new):
+        first = next_id(len(new))
+        uids[new] = np.arange(first, first + len(new))
+        users.add(hashes[new], uids[new])
+        all_new = len(new) == n
+        upns = _objects(part.upns)
+        names = _objects(part.names) if part.names is not None else np.full(n, "", dtype=object)
+        deleted = part.deleted is not None and bool(part.deleted[new].any())
+        rows = np.empty((len(new), 5 if deleted else 3), dtype=object)
+        rows[:, 0] = uids[new]
+        rows[:, 1] = upns if all_new else upns[new]
+        rows[:, 2] = names if all_new else names[new]
+        if deleted:
+            rows[:, 3] = part.deleted[new].astype(np.int64)
+            rows[:, 4] = part.deleted_dates[new]
+            writes.insert_many(conn, USERS_INSERT, "({}, ?1, {}, {}, {}, {})", rows.ravel().tolist(), 5, (cid,))
+        else:
+            writes.insert_many(conn, USERS_INSERT, "({}, ?1, {}, {}, 0, NULL)", rows.ravel().tolist(), 3, (cid,))
+        stats.added += len(new)
+    if updates:
+        conn.executemany("UPDATE users SET display_name = ?, is_deleted = ?, deleted_date = ? WHERE id = ?", updates)
+        stats.updated += len(updates)
+    if part.combo is not None:
+        if latest:
+            old = uids[~fresh]
+            if len(old):
+                writes.delete_where_in(conn, "assignments", "user_id", old.tolist())
+            sel = np.arange(n)
+        else:
+            sel = new
+        stats.assignments += _write_assignments(conn, part, uids, sel)
+    if part.workloads:
+        stats.activity += _write_activity(conn, part, uids, keep_empty_dates)
+
+
+def _write_assignments(conn, part: Batch, uids, sel) -> int:
+    """Each selected row's assignments (its combination's (sku, date) pairs), user by user."""
+    import numpy as np
+
+    if not len(sel) or not part.combos:
+        return 0
+    sizes = np.asarray([len(c) for c in part.combos], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    skus = _objects([sku for c in part.combos for sku, _ in c])
+    dates = _objects([d for c in part.combos for _, d in c])
+    combo = part.combo[sel]
+    count = sizes[combo]
+    total = int(count.sum())
+    if not total:
+        return 0
+    before = np.cumsum(count) - count
+    pos = np.arange(total) - np.repeat(before, count) + np.repeat(starts[combo], count)
+    rows = np.empty((total, 3), dtype=object)
+    rows[:, 0] = np.repeat(uids[sel], count)
+    rows[:, 1] = skus[pos]
+    rows[:, 2] = dates[pos]
+    return writes.insert_many(conn, ASSIGNMENTS_INSERT, "({}, {}, NULL, {}, 'entitled')", rows.ravel().tolist(), 3)
+
+
+def _write_activity(conn, part: Batch, uids, keep_empty_dates) -> int:
+    """Activity rows in primary-key order: per user, per workload (sorted)."""
+    import numpy as np
+
+    act = part.activity
+    rd = part.report_dates
+    workloads = _objects(part.workloads)
+    if isinstance(rd, str):
+        mask = np.ones(act.shape, dtype=bool) if rd in keep_empty_dates else act > 0
+        r, c = np.nonzero(mask)
+        rows = np.empty((len(r), 3), dtype=object)
+        rows[:, 0] = uids[r]
+        rows[:, 1] = workloads[c]
+        rows[:, 2] = part.dates[act[r, c]]
+        return writes.insert_many(conn, ACTIVITY_INSERT, "({}, {}, ?1, {})", rows.ravel().tolist(), 3, (rd,),
+                                  ACTIVITY_UPSERT)
+    keep = np.asarray([d in keep_empty_dates for d in rd.tolist()], dtype=bool)
+    r, c = np.nonzero((act > 0) | keep[:, None])
+    rows = np.empty((len(r), 4), dtype=object)
+    rows[:, 0] = uids[r]
+    rows[:, 1] = workloads[c]
+    rows[:, 2] = rd[r]
+    rows[:, 3] = part.dates[act[r, c]]
+    return writes.insert_many(conn, ACTIVITY_INSERT, "({}, {}, {}, {})", rows.ravel().tolist(), 4, (),
+                              ACTIVITY_UPSERT)

@@ -207,7 +207,18 @@ CREATE TABLE imports (
 CREATE INDEX imports_sha ON imports(sha256);
 """
 
+# Version 3 (import speed): indexes that only cost on import. Every activity
+# read goes through its user (primary key user_id, workload, report_date); the
+# report-date index cost a B-tree insert per activity row and led the planner
+# to scan one date across all customers. assignments_user repeats the leading
+# column of UNIQUE(user_id, sku, subscription_id), which serves the same
+# lookups (and the foreign key from users).
+MIGRATION_3 = """
+DROP INDEX IF EXISTS activity_report_date;
+DROP INDEX IF EXISTS assignments_user;
+"""
+
 # Each entry brings a database from version i to i + 1.
-MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2]
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3]
 
 SCHEMA_VERSION = len(MIGRATIONS)

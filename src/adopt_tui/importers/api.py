@@ -449,6 +449,14 @@ def run_import(
     big = plan.total_rows > 50_000
     if big:  # large files: keep the indexes being filled in memory (bounded) instead of spilling pages
         conn.execute(f"PRAGMA cache_size = {-RUN_CACHE_KIB}")
+    # A run of user-level reports only writes rows whose keys it made or checked itself
+    # (user ids it reserved, SKUs it ensured first) and deletes nothing a foreign key
+    # cascades from: enforcement off spares a lookup per row. The pragma only changes
+    # outside a transaction; any other file keeps it on (cascades on deletes).
+    foreign_keys = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    bulk = foreign_keys and all(f.format in USER_LEVEL for f in plan.files if not f.already_imported)
+    if bulk:
+        conn.execute("PRAGMA foreign_keys = OFF")
     try:
         with transaction(conn):
             conn.execute("PRAGMA defer_foreign_keys = ON")
@@ -495,6 +503,8 @@ def run_import(
     finally:
         if big:
             conn.execute(f"PRAGMA cache_size = {cache}")
+        if bulk:
+            conn.execute("PRAGMA foreign_keys = ON")
     if progress is not None:
         progress(run.total + 1, run.total + 1)
     return summary

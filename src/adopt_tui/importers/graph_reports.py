@@ -37,11 +37,13 @@ picture (deleted state, display names, assignments).
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from adopt_tui.errors import InputError
 from adopt_tui.importers.products import ProductMatcher, synthetic_sku
-from adopt_tui.importers.textio import CsvFile, FileErrors, NotClean, _parse_any_date, arrow_batches
+from adopt_tui.importers.textio import CsvFile, FileErrors, NotClean, _parse_any_date, arrow_batches, prefetch
 from adopt_tui.store import writes
 
 BATCH = 20_000      # rows per batch of the exact reader (the fast one reads ARROW_BLOCK bytes at a time)
@@ -172,6 +174,7 @@ class Batch:
     dates: object                        # np.ndarray of object: None, then the batch's activity dates ascending
     combo: object                        # np.ndarray: per row an index into ``combos``; None: not told
     combos: list[tuple]                  # per combination: ((sku, assigned date), ...)
+    hashes: object = None                # np.ndarray int64: hash of each key (see TenantUsers)
 
     def take(self, rows) -> Batch:
         """The batch restricted to ``rows`` (np.ndarray of row numbers, in order)."""
@@ -184,6 +187,7 @@ class Batch:
             self.report_dates if isinstance(self.report_dates, str) else self.report_dates[rows],
             self.workloads, self.activity[rows], self.dates,
             None if self.combo is None else self.combo[rows], self.combos,
+            None if self.hashes is None else self.hashes[rows],
         )
 
 
@@ -199,34 +203,81 @@ def _objects(values) -> object:
     return out
 
 
-def _distinct(columns: list) -> tuple[object, list[tuple]]:
-    """Distinct combinations of values across Arrow string ``columns``:
-    (per row the index of its combination, the combinations as tuples)."""
+_EPOCH = date(1970, 1, 1)
+_NO_DAY = -(1 << 30)               # an empty date, below every real one (days since 1970-01-01)
+_FIRST_DAY = (date(1, 1, 1) - _EPOCH).days   # Arrow reads year 0 too; Python's dates start at year 1
+
+
+def _days(col):
+    """An Arrow date32 column as int64 days since 1970-01-01, _NO_DAY where empty."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    days = col.cast("int32")
+    if col.null_count:
+        days = pc.fill_null(days, _NO_DAY)
+    return days.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _flags(col):
+    """An Arrow bool column as a numpy bool array (empty is False)."""
+    import pyarrow.compute as pc
+
+    if col.null_count:
+        col = pc.fill_null(col, False)
+    return col.to_numpy(zero_copy_only=False)
+
+
+def _dictionary(col):
+    """(int64 codes, values) of a dictionary (or plain string) Arrow column."""
+    import numpy as np
+    import pyarrow as pa
+
+    if not pa.types.is_dictionary(col.type):
+        col = col.dictionary_encode()
+    return col.indices.to_numpy(zero_copy_only=False).astype(np.int64), col.dictionary.to_pylist()
+
+
+def _group(codes: list, cards: list[int]) -> tuple[object, object]:
+    """Distinct rows of several int64 code arrays (each code below its card):
+    (per row the index of its distinct row, the first row of each)."""
     import numpy as np
 
-    key = None
-    card = 1
-    values, codes = [], []
-    for col in columns:
-        d = col.dictionary_encode()
-        v = d.dictionary.to_pylist()
-        idx = d.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        k = max(1, len(v))
-        if key is None:
-            key, card = idx, k
-        else:
-            if card * k >= 1 << 62:  # keep the mixed-radix key in 64 bits: renumber what we have
-                uniq, key = np.unique(key, return_inverse=True)
-                key, card = key.astype(np.int64), len(uniq)
-            key = key * k + idx
-            card *= k
-        values.append(v)
-        codes.append(idx)
-    if key is None or len(key) == 0:
-        return np.zeros(0, np.int64), []
+    key, card = codes[0], max(1, cards[0])
+    for idx, k in zip(codes[1:], cards[1:]):
+        k = max(1, k)
+        if card * k >= 1 << 62:  # keep the mixed-radix key in 64 bits: renumber what we have
+            uniq, key = np.unique(key, return_inverse=True)
+            key, card = key.reshape(-1).astype(np.int64), len(uniq)
+        key = key * k + idx
+        card *= k
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    rows = [tuple(values[c][codes[c][r]] for c in range(len(columns))) for r in first.tolist()]
-    return inverse.reshape(-1), rows
+    return inverse.reshape(-1), first
+
+
+def _dense(days):
+    """(codes 0.., the distinct values ascending) of an int64 array of day numbers
+    (_NO_DAY included): through a table over the range of days when it is narrow
+    (reports span a few years), else by sorting."""
+    import numpy as np
+
+    real = days[days != _NO_DAY]
+    empty = len(real) < len(days)
+    if len(real):
+        lo, hi = int(real.min()), int(real.max())
+    if not len(real) or hi - lo > 1 << 20:
+        uniq, inverse = np.unique(days, return_inverse=True)
+        return inverse.reshape(-1).astype(np.int64), uniq
+    offset = days - (lo - 1)
+    offset[offset < 0] = 0                       # _NO_DAY -> 0, the dates -> 1 ..
+    present = np.zeros(hi - lo + 2, dtype=bool)
+    present[offset] = True
+    present[0] = empty
+    rank = np.cumsum(present) - 1
+    values = np.flatnonzero(present) + (lo - 1)
+    if empty:
+        values[0] = _NO_DAY
+    return rank[offset], values
 
 
 class ReportReader:
@@ -234,9 +285,10 @@ class ReportReader:
 
     :meth:`check` validates (the plan); :meth:`batches` yields the values to
     write (the run) and raises at the first bad value. Clean files are read by
-    Arrow's CSV reader and checked column-wise on each column's distinct
-    values (dates, booleans and whole license combinations repeat a lot); a
-    file with anything wrong is read again by the exact reader (the csv
+    Arrow's CSV reader, which converts dates and booleans itself (in C++,
+    refusing what it cannot read) and reads `Assigned Products` as a
+    dictionary; the rest is checked column-wise, on distinct values. A file
+    with anything irregular is read again by the exact reader (the csv
     module), which names file, line and column of each error.
     """
 
@@ -255,8 +307,11 @@ class ReportReader:
         self.has_deleted = False
         self.ready = False
         self.fast = False
+        self._iso: dict[int, str] = {}
 
     def _setup(self) -> bool:
+        import pyarrow as pa
+
         idx = self.csv.index()
         missing = [c for c in self.spec.required if c not in idx]
         for c in missing:
@@ -286,15 +341,18 @@ class ReportReader:
             if il is not None:
                 self.combo_cols.append(il)
                 self.combo_cols.append(ias if ias is not None else il)
-                self.combo_wl.append((workload, ias is not None))
-        # what decides the products and the GRAPH:<workload> licenses (not the assign dates)
-        self.shape_cols = ([self.i_prod] if self.i_prod is not None else []) + [il for _, _, il, _ in wl if il is not None]
+                self.combo_wl.append((workload, ias))
         self.has_assignments = bool(self.combo_cols)
         self.has_deleted = self.i_del is not None or self.i_state is not None
         self.date_cols = [self.i_rrd] + [i for i in (self.i_deld, self.i_stated) if i is not None]
         self.date_cols += [i for _, ia, _, ias in wl for i in (ia, ias) if i is not None]
         self.bool_cols = [i for i in (self.i_del,) if i is not None] + [il for _, _, il, _ in wl if il is not None]
         self.act_workloads = sorted({w for w, ia, _, _ in wl if ia is not None})
+        # what the fast reader converts itself
+        self.types = {i: pa.date32() for i in self.date_cols}
+        self.types.update({i: pa.bool_() for i in self.bool_cols})
+        if self.i_prod is not None:
+            self.types[self.i_prod] = pa.dictionary(pa.int32(), pa.string())
         self.ready = True
         return True
 
@@ -311,6 +369,15 @@ class ReportReader:
             yield first
         yield from it
 
+    def _fast_batches(self, verify: bool):
+        return arrow_batches(self.csv.path, self.csv.header, types=self.types, verify=verify)
+
+    def iso(self, day: int) -> str:
+        text = self._iso.get(day)
+        if text is None:
+            text = self._iso[day] = (_EPOCH + timedelta(days=int(day))).isoformat()
+        return text
+
     # -- the plan: validate
 
     def check(self) -> None:
@@ -323,9 +390,10 @@ class ReportReader:
                 pass
             return
         try:
-            for batch in arrow_batches(self.csv.path, self.csv.header):
-                self._check_arrow(batch.columns)
-                self.csv.rows += batch.num_rows
+            with closing(prefetch(self._fast_batches(verify=True))) as batches:
+                for batch in batches:
+                    self._check_arrow(batch.columns)
+                    self.csv.rows += batch.num_rows
             self.fast = True
             return
         except NotClean:
@@ -340,8 +408,9 @@ class ReportReader:
         self.concealed = 0
 
     def _check_arrow(self, cols) -> None:
-        """Validate one batch of the fast reader on each column's distinct values;
-        NotClean at anything wrong (the exact reader then names the lines)."""
+        """Validate one batch of the fast reader (dates and booleans were read by
+        Arrow); NotClean at anything wrong, so that the exact reader names the lines."""
+        import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -353,59 +422,54 @@ class ReportReader:
         hidden = pc.and_(pc.equal(pc.utf8_length(upn), 32), pc.invert(pc.match_substring(upn, "@")))
         if pc.any(hidden).as_py():
             self.concealed += pc.count_distinct(pc.filter(upn, hidden)).as_py()
-        distinct: dict[int, list[str]] = {}
+        if not self.as_of and cols[self.i_rrd].null_count:
+            raise NotClean("a report date is required")
         for i in self.date_cols:
-            distinct[i] = self._check_values(cols[i], self.dates, _date_value,
-                                             required=(i == self.i_rrd and not self.as_of))
-        for i in self.bool_cols:
-            self._check_values(cols[i], self.bools, _bool_value)
-        rd = {self.as_of} if self.as_of else {self.dates[v] for v in distinct[self.i_rrd]}
+            first = pc.min(cols[i].cast(pa.int32())).as_py()
+            if first is not None and first < _FIRST_DAY:
+                raise NotClean("year 0")
+        if self.as_of:
+            rd = {self.as_of}
+        else:
+            rd = {self.iso(d) for d in np.unique(_days(cols[self.i_rrd])).tolist()}
         self.report_dates |= rd
         if not rd <= self.dates_with_activity:
             for _, ia, _, _ in self.wl:
-                if ia is None:
-                    continue
-                active = [v for v in distinct[ia] if self.dates[v] is not None]
-                if not active:
+                if ia is None or cols[ia].null_count == len(cols[ia]):
                     continue
                 if len(rd) == 1:
                     self.dates_with_activity |= rd
                     break
-                rows = pc.is_in(cols[ia], value_set=pa.array(active, pa.string()))
-                self.dates_with_activity |= {self.dates[v] for v in pc.unique(pc.filter(cols[self.i_rrd], rows)).to_pylist()}
-        if self.shape_cols:
-            _, shapes = _distinct([cols[i] for i in self.shape_cols])
-            for shape in shapes:
-                self._note_shape(shape)
+                days = _days(pc.filter(cols[self.i_rrd], pc.is_valid(cols[ia])))
+                self.dates_with_activity |= {self.iso(d) for d in np.unique(days).tolist()}
+        if self.combo_wl or self.i_prod is not None:
+            codes, cards, texts = [], [], [""]
+            if self.i_prod is not None:
+                idx, texts = _dictionary(cols[self.i_prod])
+                codes.append(idx)
+                cards.append(len(texts))
+            bits = np.zeros(len(upn), dtype=np.int64)
+            for k, (_, _, il, _) in enumerate(w for w in self.wl if w[2] is not None):
+                bits |= _flags(cols[il]).astype(np.int64) << k
+            codes.append(bits)
+            cards.append(1 << len(self.combo_wl))
+            _, first = _group(codes, cards)
+            for r in first.tolist():
+                text = texts[codes[0][r]] if self.i_prod is not None else ""
+                self._note_shape(text, tuple(bool(bits[r] >> k & 1) for k in range(len(self.combo_wl))))
 
-    def _check_values(self, col, table, parse, *, required=False) -> list[str]:
-        """The distinct values of ``col``, each parsed once into ``table``; NotClean if one is bad."""
-        import pyarrow.compute as pc
-
-        values = pc.unique(col).to_pylist()
-        for v in values:
-            value = table.get(v, _MISSING)
-            if value is _MISSING:
-                value = table[v] = parse(v)
-            if value is BAD or (required and value is None):
-                raise NotClean("bad values")
-        return values
-
-    def _note_shape(self, shape: tuple) -> None:
-        """What the check reports of one (products, license flags ...) combination:
+    def _note_shape(self, text: str, flags: tuple) -> None:
+        """What the check reports of one (products, license flags) combination:
         products not in the catalogue, workloads licensed without a named product."""
-        k = 0
         skus: tuple = ()
-        if self.i_prod is not None:
-            k = 1
-            if shape[0].strip():
-                skus, unknown = self.matcher.split(shape[0])
-                self.unknown.update(unknown)
+        if text.strip():
+            skus, unknown = self.matcher.split(text)
+            self.unknown.update(unknown)
         covered: set[str] = set()
         for sku in skus:
             covered.update(self.matcher.workloads_of(sku))
-        for (workload, _), flag in zip(self.combo_wl, shape[k:]):
-            if self.bools.get(flag, _bool_value(flag)) is True and workload not in covered:
+        for (workload, _), flag in zip(self.combo_wl, flags):
+            if flag and workload not in covered:
                 self.synthetic.add(workload)
 
     def _check_cols(self, lines: list[int], cols) -> None:
@@ -440,8 +504,7 @@ class ReportReader:
                             self.dates_with_activity.add(self.dates.get(r))
         if self.combo_cols:
             for combo in set(zip(*(cols[i] for i in self.combo_cols))):
-                if combo not in self.combos:
-                    self._combo(combo)
+                self._combo(combo)
 
     def _check(self, col, table, parse, lines, index, *, required=False) -> None:
         uniq = set(col)
@@ -462,22 +525,34 @@ class ReportReader:
                 self.errors.add(reason, line=lines[i], field=header)
 
     def _combo(self, combo: tuple) -> tuple:
-        """((sku, assigned date), ...) for one combination of products, flags and assign dates."""
-        k = 0
-        skus: tuple = ()
-        if self.i_prod is not None:
-            text = combo[0]
-            k = 1
-            if text.strip():
-                skus, unknown = self.matcher.split(text)
-                self.unknown.update(unknown)
-        licensed: dict[str, str | None] = {}
-        for workload, has_date in self.combo_wl:
+        """:meth:`_resolve` for one combination as written (products, then flag and assign date per workload)."""
+        k = 1 if self.i_prod is not None else 0
+        flags = []
+        for _, ias in self.combo_wl:
             flag, assigned = combo[k], combo[k + 1]
             k += 2
-            if self.bools.get(flag, _bool_value(flag)) is True:
-                d = self.dates.get(assigned, _date_value(assigned)) if has_date else None
+            on = self.bools.get(flag, _bool_value(flag)) is True
+            d = None
+            if on and ias is not None:
+                d = self.dates.get(assigned, _date_value(assigned))
                 d = None if d is BAD else d
+            flags.append((on, d))
+        return self._resolve(combo[0] if self.i_prod is not None else "", tuple(flags))
+
+    def _resolve(self, text: str, flags: tuple) -> tuple:
+        """((sku, assigned date), ...) for one combination: the products named in
+        ``text`` and, per workload with a license flag, (flag, assign date)."""
+        key = (text, flags)
+        result = self.combos.get(key)
+        if result is not None:
+            return result
+        skus: tuple = ()
+        if text.strip():
+            skus, unknown = self.matcher.split(text)
+            self.unknown.update(unknown)
+        licensed: dict[str, str | None] = {}
+        for (workload, _), (on, d) in zip(self.combo_wl, flags):
+            if on:
                 if workload not in licensed or (d is not None and (licensed[workload] is None or d < licensed[workload])):
                     licensed[workload] = d
         out: list[tuple[str, str | None]] = []
@@ -491,38 +566,52 @@ class ReportReader:
             if workload not in covered:
                 self.synthetic.add(workload)
                 out.append((synthetic_sku(workload), d))
-        result = tuple(out)
-        self.combos[combo] = result
+        result = self.combos[key] = tuple(out)
         return result
 
     # -- the run: values to write
 
     def batches(self):
-        """Batches to write; ``self.fast`` (from the check) picks the reader."""
+        """Batches to write; ``self.fast`` (from the check) picks the reader. The
+        fast one reads and builds ahead in a background thread."""
+        return prefetch(self._batches()) if self.fast else self._batches()
+
+    def _batches(self):
         if self.fast:
             if not self.csv.read_header() or not self._setup():
                 return
-            for batch in arrow_batches(self.csv.path, self.csv.header, verify=False):
+            for batch in self._fast_batches(verify=False):
                 yield self._build(batch.columns, batch.num_rows)
             return
+        for _, rows in self._raw():
+            yield self._build(self._typed(rows), len(rows))
+
+    def _typed(self, rows: list[list[str]]) -> list:
+        """Rows of the exact reader as the fast reader's typed columns (raises at a bad value)."""
         import pyarrow as pa
 
-        for _, rows in self._raw():
-            yield self._build([pa.array(col, pa.string()) for col in zip(*rows)], len(rows))
+        out = []
+        for i, col in enumerate(zip(*rows)):
+            kind = self.types.get(i)
+            if kind is None:
+                out.append(pa.array(col, pa.string()))
+            elif pa.types.is_date32(kind):
+                values = [self._value(v, self.dates, _date_value, i) for v in col]
+                out.append(pa.array(values, pa.string()).cast(pa.date32()))
+            elif pa.types.is_boolean(kind):
+                out.append(pa.array([self._value(v, self.bools, _bool_value, i) is True for v in col], pa.bool_()))
+            else:
+                out.append(pa.array(col, pa.string()).dictionary_encode())
+        return out
 
-    def _codes(self, col, table, parse, index) -> tuple[object, list]:
-        """(per row an index into the values, the distinct values parsed); raises at a bad value."""
-        d = col.dictionary_encode()
-        values = []
-        for v in d.dictionary.to_pylist():
-            value = table.get(v, _MISSING)
-            if value is _MISSING:
-                value = table[v] = parse(v)
-            if value is BAD:
-                raise InputError(f"{v!r} is not valid (the file changed since it was checked)",
-                                 file=str(self.csv.path), field=self.csv.header[index])
-            values.append(value)
-        return d.indices.to_numpy(zero_copy_only=False), values
+    def _value(self, text: str, table, parse, index):
+        value = table.get(text, _MISSING)
+        if value is _MISSING:
+            value = table[text] = parse(text)
+        if value is BAD:
+            raise InputError(f"{text!r} is not valid (the file changed since it was checked)",
+                             file=str(self.csv.path), field=self.csv.header[index])
+        return value
 
     def _build(self, cols, n: int) -> Batch:
         import numpy as np
@@ -533,51 +622,81 @@ class ReportReader:
         if self.as_of:
             report_dates: object = self.as_of
         else:
-            idx, values = self._codes(cols[self.i_rrd], self.dates, _date_value, self.i_rrd)
-            if None in values:
+            if cols[self.i_rrd].null_count:
                 raise InputError("a date is required (the file changed since it was checked)",
                                  file=str(self.csv.path), field=self.csv.header[self.i_rrd])
-            report_dates = values[0] if len(set(values)) == 1 else _objects(values)[idx]
+            codes, days = _dense(_days(cols[self.i_rrd]))
+            texts = [self.iso(d) for d in days.tolist()]
+            report_dates = texts[0] if len(texts) == 1 else _objects(texts)[codes]
         deleted = deleted_dates = None
-        flag_col, date_col = (self.i_del, self.i_deld) if self.i_del is not None else (self.i_state, self.i_stated)
-        if flag_col is not None:
+        if self.i_del is not None or self.i_state is not None:
             if self.i_del is not None:
-                idx, values = self._codes(cols[flag_col], self.bools, _bool_value, flag_col)
-                deleted = np.asarray([v is True for v in values], dtype=bool)[idx]
+                deleted = _flags(cols[self.i_del])
+                date_col = self.i_deld
             else:
-                d = cols[flag_col].dictionary_encode()
-                states = [v.strip().lower() == "deleted" for v in d.dictionary.to_pylist()]
-                deleted = np.asarray(states, dtype=bool)[d.indices.to_numpy(zero_copy_only=False)]
+                idx, states = _dictionary(cols[self.i_state])
+                deleted = np.asarray([v.strip().lower() == "deleted" for v in states], dtype=bool)[idx]
+                date_col = self.i_stated
             if date_col is not None:
-                idx, values = self._codes(cols[date_col], self.dates, _date_value, date_col)
-                deleted_dates = _objects(values)[idx]
+                codes, days = _dense(_days(cols[date_col]))
+                deleted_dates = _objects([None if d == _NO_DAY else self.iso(d) for d in days.tolist()])[codes]
                 deleted_dates[~deleted] = None
             else:
                 deleted_dates = np.full(n, None, dtype=object)
-        # activity: per workload column the rank of its date among the batch's dates (0: none);
-        # OneDrive and SharePoint are one workload: the later date wins
+        # activity: per workload the latest date (OneDrive and SharePoint are one workload), as the
+        # rank of the date among the batch's dates (0: none)
         workloads = self.act_workloads
-        per = []
-        seen: set[str] = set()
+        days = np.full((n, len(workloads)), _NO_DAY, dtype=np.int64)
         for workload, ia, _, _ in self.wl:
             if ia is not None:
-                idx, values = self._codes(cols[ia], self.dates, _date_value, ia)
-                per.append((workloads.index(workload), idx, values))
-                seen.update(v for v in values if v is not None)
-        ordered = sorted(seen)
-        rank = {d: k for k, d in enumerate(ordered, 1)}
-        activity = np.zeros((n, len(workloads)), dtype=np.int32)
-        for j, idx, values in per:
-            codes = np.asarray([rank[v] if v is not None else 0 for v in values], dtype=np.int32)[idx]
-            np.maximum(activity[:, j], codes, out=activity[:, j])
+                j = workloads.index(workload)
+                np.maximum(days[:, j], _days(cols[ia]), out=days[:, j])
+        codes, uniq = _dense(days.ravel())
+        listed = [self.iso(d) for d in uniq.tolist() if d != _NO_DAY]
+        if len(listed) == len(uniq):      # no empty date at all: ranks start at 1
+            codes += 1
+        activity = codes.astype(np.int32).reshape(n, len(workloads))
         combo, combos = None, []
         if self.combo_cols:
-            combo, found = _distinct([cols[i] for i in self.combo_cols])
-            for key in found:
-                result = self.combos.get(key)
-                combos.append(result if result is not None else self._combo(key))
+            combo, combos = self._combos(cols, n)
+        hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=n)
         return Batch(n, keys, upns, names, deleted, deleted_dates, report_dates, workloads, activity,
-                     _objects([None] + ordered), combo, combos)
+                     _objects([None] + listed), combo, combos, hashes)
+
+    def _combos(self, cols, n: int):
+        """Per row the index of its combination in the batch, and each combination's assignments."""
+        import numpy as np
+
+        codes, cards, texts = [], [], [""]
+        if self.i_prod is not None:
+            idx, texts = _dictionary(cols[self.i_prod])
+            codes.append(idx)
+            cards.append(len(texts))
+        parts = []
+        for _, _, il, ias in self.wl:
+            if il is None:
+                continue
+            on = _flags(cols[il])
+            if ias is not None:
+                day_codes, days = _dense(np.where(on, _days(cols[ias]), _NO_DAY))
+                listed = [None if d == _NO_DAY else self.iso(d) for d in days.tolist()]
+            else:
+                day_codes, listed = np.zeros(n, dtype=np.int64), [None]
+            codes.append(on.astype(np.int64) * len(listed) + day_codes)
+            cards.append(2 * len(listed))
+            parts.append(listed)
+        if not codes:
+            return np.zeros(n, dtype=np.int64), [()]
+        inverse, first = _group(codes, cards)
+        combos = []
+        for r in first.tolist():
+            text = texts[codes[0][r]] if self.i_prod is not None else ""
+            flags = []
+            for k, listed in enumerate(parts):
+                code = int(codes[k + (self.i_prod is not None)][r])
+                flags.append((code >= len(listed), listed[code % len(listed)]))
+            combos.append(self._resolve(text, tuple(flags)))
+        return inverse, combos
 
 
 def _title(column: str) -> str:
@@ -589,20 +708,20 @@ def _title(column: str) -> str:
 
 class TenantUsers:
     """The users of one customer as a run sees them, to match rows to users by
-    user principal name (case-insensitive) without holding the names: per user
-    the hash of the lower-cased name and the id, in sorted numpy arrays (16
-    bytes a user). A hash match is confirmed against the stored name before it
-    counts, so two names with the same hash are never taken for one user. When
-    several users share a name (in another case), the oldest one is matched.
+    user principal name (case-insensitive) without holding the names: the hash
+    of each lower-cased name -> user id, in an open-addressing hash table of two
+    numpy arrays (16 bytes a slot, at most half full). A hash match is confirmed
+    against the stored name before it counts, so two names with the same hash
+    are never taken for one user. When several users share a name (in another
+    case), the oldest one is matched.
     """
-
-    MERGE_PARTS = 8
 
     def __init__(self, conn: sqlite3.Connection, customer_id: int):
         import numpy as np
 
         self.customer_id = customer_id
-        self._parts: list[tuple] = []
+        self.size = 0
+        self._alloc(1 << 12)
         ids, hashes = [], []
         for uid, upn in conn.execute("SELECT id, upn FROM users WHERE customer_id = ? ORDER BY id", (customer_id,)):
             ids.append(uid)
@@ -611,41 +730,88 @@ class TenantUsers:
             self.add(np.asarray(hashes, dtype=np.int64), np.asarray(ids, dtype=np.int64))
 
     def __len__(self) -> int:
-        return sum(len(h) for h, _ in self._parts)
+        return self.size
 
-    def add(self, hashes, ids) -> None:
-        """Register new users (``ids`` newer than every user registered before)."""
+    def _alloc(self, capacity: int) -> None:
         import numpy as np
 
-        order = np.argsort(hashes, kind="stable")
-        self._parts.append((hashes[order], ids[order]))
-        if len(self._parts) > self.MERGE_PARTS:
-            # oldest part first and a stable sort: among equal hashes the oldest user stays first
-            h = np.concatenate([p[0] for p in self._parts])
-            i = np.concatenate([p[1] for p in self._parts])
-            order = np.argsort(h, kind="stable")
-            self._parts = [(h[order], i[order])]
+        self._keys = np.zeros(capacity, dtype=np.int64)
+        self._ids = np.zeros(capacity, dtype=np.int64)   # 0: empty slot
+        self._mask = capacity - 1
+
+    def add(self, hashes, ids) -> None:
+        """Register new users (``ids`` ascending, and newer than every user registered before)."""
+        import numpy as np
+
+        if (self.size + len(ids)) * 2 > len(self._ids):
+            used = np.flatnonzero(self._ids)
+            order = np.argsort(self._ids[used], kind="stable")
+            old_keys, old_ids = self._keys[used][order], self._ids[used][order]
+            capacity = len(self._ids)
+            while (self.size + len(ids)) * 2 > capacity:
+                capacity *= 2
+            self._alloc(capacity)
+            self._place(old_keys, old_ids, ordered=True)
+        self._place(hashes, ids, ordered=len(np.unique(hashes)) < len(hashes) if self.size == 0 else False)
+        self.size += len(ids)
+
+    def _place(self, hashes, ids, ordered: bool) -> None:
+        """Linear probing, all rows at once: in each round every row still unplaced tries
+        its next slot. ``ordered``: of rows wanting the same free slot the first
+        (oldest) wins, so along a probe sequence older users with the same hash come
+        first; else (all hashes different, where the order of the probe sequence does
+        not matter) any one wins, which needs no sort."""
+        import numpy as np
+
+        keys, table, mask = self._keys, self._ids, self._mask
+        slot = hashes & mask
+        todo = np.arange(len(ids))
+        while len(todo):
+            want = slot[todo]
+            free = table[want] == 0
+            rows, slots = todo[free], want[free]
+            if ordered:
+                slots, first = np.unique(slots, return_index=True)
+                rows = rows[first]
+            else:
+                table[slots] = -1 - rows          # claim: one of the rows writing a slot wins
+                won = table[slots] == -1 - rows
+                rows, slots = rows[won], slots[won]
+            keys[slots] = hashes[rows]
+            table[slots] = ids[rows]
+            placed = np.zeros(len(ids), dtype=bool)
+            placed[rows] = True
+            todo = todo[~placed[todo]]
+            slot[todo] = (slot[todo] + 1) & mask
 
     def lookup(self, hashes):
         """Per hash the oldest user id with that hash (0: none); to be confirmed by name."""
         import numpy as np
 
         out = np.zeros(len(hashes), dtype=np.int64)
-        for h, ids in self._parts:
-            pos = np.minimum(np.searchsorted(h, hashes), len(h) - 1)
-            hit = (h[pos] == hashes) & (out == 0)
-            out[hit] = ids[pos[hit]]
+        if not self.size:
+            return out
+        keys, table, mask = self._keys, self._ids, self._mask
+        slot = hashes & mask
+        todo = np.arange(len(hashes))
+        while len(todo):
+            want = slot[todo]
+            found = table[want]
+            hit = (found != 0) & (keys[want] == hashes[todo])
+            out[todo[hit]] = found[hit]
+            todo = todo[(found != 0) & ~hit]
+            slot[todo] = (slot[todo] + 1) & mask
         return out
 
     def candidates(self, value: int) -> list[int]:
         """Every user id whose hash is ``value``, oldest first."""
-        import numpy as np
-
-        out: list[int] = []
-        for h, ids in self._parts:
-            lo, hi = np.searchsorted(h, value, side="left"), np.searchsorted(h, value, side="right")
-            out.extend(ids[lo:hi].tolist())
-        return sorted(out)
+        out = []
+        s = value & self._mask
+        while self._ids[s]:
+            if self._keys[s] == value:
+                out.append(int(self._ids[s]))
+            s = (s + 1) & self._mask
+        return out
 
 
 @dataclass
@@ -684,26 +850,27 @@ def write_report(conn: sqlite3.Connection, reader: ReportReader, users: TenantUs
     import numpy as np
 
     stats = WriteStats()
-    for batch in reader.batches():
-        hashes = np.fromiter(map(hash, batch.keys), dtype=np.int64, count=batch.n)
-        rest = np.arange(batch.n)
-        part = batch
-        while len(rest):
-            _, first = np.unique(hashes[rest], return_index=True)
-            if len(first) == len(rest):
-                rows = rest
-                rest = rest[:0]
-            else:
-                first.sort()
-                rows = rest[first]
-                keep = np.ones(len(rest), dtype=bool)
-                keep[first] = False
-                rest = rest[keep]
-            if len(rows) != batch.n:
-                part = batch.take(rows)
-            _write_part(conn, part, hashes[rows], users, next_id, latest, keep_empty_dates, stats)
-        if tick is not None:
-            tick(batch.n)
+    with closing(reader.batches()) as batches:
+        for batch in batches:
+            hashes = batch.hashes
+            rest = np.arange(batch.n)
+            part = batch
+            while len(rest):
+                _, first = np.unique(hashes[rest], return_index=True)
+                if len(first) == len(rest):
+                    rows = rest
+                    rest = rest[:0]
+                else:
+                    first.sort()
+                    rows = rest[first]
+                    keep = np.ones(len(rest), dtype=bool)
+                    keep[first] = False
+                    rest = rest[keep]
+                if len(rows) != batch.n:
+                    part = batch.take(rows)
+                _write_part(conn, part, hashes[rows], users, next_id, latest, keep_empty_dates, stats)
+            if tick is not None:
+                tick(batch.n)
     return stats
 
 

@@ -73,6 +73,7 @@ class FilePlan:
     _synthetic: set[str] = field(default_factory=set, repr=False)
     _empty_dates: set[str] = field(default_factory=set, repr=False)
     _fast: bool = field(default=False, repr=False)   # the check read it with the fast reader
+    _staged: object = field(default=None, repr=False)  # ... and kept its batches for the run (textio.Staged)
 
     @property
     def ok(self) -> bool:
@@ -294,6 +295,7 @@ def _plan_report(plan: ImportPlan, fp: FilePlan, errors: FileErrors, matcher: Pr
     fp._synthetic = set(reader.synthetic)
     fp._empty_dates = reader.report_dates - reader.dates_with_activity
     fp._fast = reader.fast
+    fp._staged = reader.staged
     if reader.unknown:
         names = sorted(reader.unknown)
         fp.warnings.append(
@@ -505,6 +507,10 @@ def run_import(
             conn.execute(f"PRAGMA cache_size = {cache}")
         if bulk:
             conn.execute("PRAGMA foreign_keys = ON")
+    for fp in plan.files:   # written: what the check kept for the run can go
+        if fp._staged is not None:
+            fp._staged.discard()
+            fp._staged = None
     if progress is not None:
         progress(run.total + 1, run.total + 1)
     return summary
@@ -565,6 +571,7 @@ def _run_file(run: _Run, fp: FilePlan, customer_id: int | None, matcher: Product
             run.latest_report[customer_id] = file_date
         reader, _ = _report_reader(fp, errors, matcher, run.plan.as_of)
         reader.fast = fp._fast   # the same reader as the check: same content (sha256), same rows
+        reader.staged = fp._staged
         stats = graph_reports.write_report(conn, reader, users, run.next_user_id, latest=latest,
                                            keep_empty_dates=fp._empty_dates, tick=run.tick)
         out.added, out.updated, out.detail = stats.added, stats.updated, "users"

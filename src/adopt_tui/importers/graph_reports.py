@@ -43,7 +43,9 @@ from datetime import date, timedelta
 
 from adopt_tui.errors import InputError
 from adopt_tui.importers.products import ProductMatcher, synthetic_sku
-from adopt_tui.importers.textio import CsvFile, FileErrors, NotClean, _parse_any_date, arrow_batches, prefetch
+from adopt_tui.importers.textio import (
+    CsvFile, FileErrors, NotClean, Staged, _parse_any_date, arrow_batches, prefetch,
+)
 from adopt_tui.store import writes
 
 BATCH = 20_000      # rows per batch of the exact reader (the fast one reads ARROW_BLOCK bytes at a time)
@@ -307,6 +309,7 @@ class ReportReader:
         self.has_deleted = False
         self.ready = False
         self.fast = False
+        self.staged: Staged | None = None    # the fast reader's batches, kept by the check for the run
         self._iso: dict[int, str] = {}
 
     def _setup(self) -> bool:
@@ -389,14 +392,20 @@ class ReportReader:
             for _ in self.csv.batches(BATCH):   # count rows, report field-count errors
                 pass
             return
+        staged = _staging()
         try:
             with closing(prefetch(self._fast_batches(verify=True))) as batches:
                 for batch in batches:
                     self._check_arrow(batch.columns)
                     self.csv.rows += batch.num_rows
-            self.fast = True
+                    staged = _stage(staged, batch)
+            if staged is not None:
+                staged.finish()
+            self.fast, self.staged = True, staged
             return
         except NotClean:
+            if staged is not None:
+                staged.discard()
             self._reset()
         for lines, rows in self._raw():
             self._check_cols(lines, list(zip(*rows)))
@@ -580,7 +589,8 @@ class ReportReader:
         if self.fast:
             if not self.csv.read_header() or not self._setup():
                 return
-            for batch in self._fast_batches(verify=False):
+            staged = self.staged is not None and self.staged.complete
+            for batch in self.staged.batches() if staged else self._fast_batches(verify=False):
                 yield self._build(batch.columns, batch.num_rows)
             return
         for _, rows in self._raw():
@@ -697,6 +707,25 @@ class ReportReader:
                 flags.append((code >= len(listed), listed[code % len(listed)]))
             combos.append(self._resolve(text, tuple(flags)))
         return inverse, combos
+
+
+def _staging() -> Staged | None:
+    try:
+        return Staged()
+    except OSError:
+        return None
+
+
+def _stage(staged: Staged | None, batch) -> Staged | None:
+    """Keep ``batch`` for the run; on failure (a full disk) keep nothing."""
+    if staged is None:
+        return None
+    try:
+        staged.write(batch)
+        return staged
+    except Exception:  # noqa: BLE001 - Arrow's I/O errors; the run reads the CSV again
+        staged.discard()
+        return None
 
 
 def _title(column: str) -> str:

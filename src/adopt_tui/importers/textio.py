@@ -12,8 +12,11 @@ import codecs
 import csv
 import hashlib
 import io
+import os
 import queue
+import tempfile
 import threading
+import weakref
 from datetime import date
 from pathlib import Path
 from typing import Iterator
@@ -350,6 +353,67 @@ def prefetch(items: Iterator, depth: int = 2) -> Iterator:
     finally:
         stop.set()
         worker.join()
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+class Staged:
+    """The fast reader's batches of a checked file, kept in a private temporary
+    file (an Arrow IPC stream, mode 0600) so that the run reads them back,
+    memory-mapped, instead of parsing the CSV again. The file goes with this
+    object (or at :meth:`discard`). Staging is an optimisation: when it fails
+    (a full disk), the run parses the file again.
+    """
+
+    def __init__(self):
+        fd, self.path = tempfile.mkstemp(prefix="adopt-tui-import-", suffix=".arrows")
+        os.close(fd)
+        self._discard = weakref.finalize(self, _unlink, self.path)
+        self._sink = self._writer = None
+        self.complete = False
+
+    def write(self, batch) -> None:
+        import pyarrow as pa
+        import pyarrow.ipc as ipc
+
+        if self._writer is None:
+            self._sink = pa.OSFile(self.path, "wb")
+            self._writer = ipc.new_stream(self._sink, batch.schema)
+        self._writer.write_batch(batch)
+
+    def finish(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._sink.close()
+            self._writer = self._sink = None
+        self.complete = True
+
+    def batches(self) -> Iterator:
+        import pyarrow as pa
+        import pyarrow.ipc as ipc
+
+        if not self.complete:
+            raise NotClean("the staged batches are not complete")
+        if os.path.getsize(self.path) == 0:
+            return
+        with pa.memory_map(self.path) as source:
+            yield from ipc.open_stream(source)
+
+    def discard(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.close()
+                self._sink.close()
+            except Exception:  # noqa: BLE001 - the file goes anyway
+                pass
+            self._writer = self._sink = None
+        self.complete = False
+        self._discard()
 
 
 def _has_nul(path: Path) -> bool:

@@ -972,8 +972,9 @@ def _write_part(conn, part: Batch, hashes, users: TenantUsers, next_id, latest: 
         rows[:, 2] = names if all_new else names[new]
         if deleted:
             rows[:, 3] = part.deleted[new].astype(np.int64)
-            rows[:, 4] = part.deleted_dates[new]
-            writes.insert_many(conn, USERS_INSERT, "({}, ?1, {}, {}, {}, {})", rows.ravel().tolist(), 5, (cid,))
+            rows[:, 4] = _no_none(part.deleted_dates[new])
+            writes.insert_many(conn, USERS_INSERT, "({}, ?1, {}, {}, {}, NULLIF({}, ''))", rows.ravel().tolist(), 5,
+                               (cid,))
         else:
             writes.insert_many(conn, USERS_INSERT, "({}, ?1, {}, {}, 0, NULL)", rows.ravel().tolist(), 3, (cid,))
         stats.added += len(new)
@@ -1002,7 +1003,7 @@ def _write_assignments(conn, part: Batch, uids, sel) -> int:
     sizes = np.asarray([len(c) for c in part.combos], dtype=np.int64)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     skus = _objects([sku for c in part.combos for sku, _ in c])
-    dates = _objects([d for c in part.combos for _, d in c])
+    dates = _objects([d or "" for c in part.combos for _, d in c])
     combo = part.combo[sel]
     count = sizes[combo]
     total = int(count.sum())
@@ -1014,7 +1015,18 @@ def _write_assignments(conn, part: Batch, uids, sel) -> int:
     rows[:, 0] = np.repeat(uids[sel], count)
     rows[:, 1] = skus[pos]
     rows[:, 2] = dates[pos]
-    return writes.insert_many(conn, ASSIGNMENTS_INSERT, "({}, {}, NULL, {}, 'entitled')", rows.ravel().tolist(), 3)
+    return writes.insert_many(conn, ASSIGNMENTS_INSERT, "({}, {}, NULL, NULLIF({}, ''), 'entitled')",
+                              rows.ravel().tolist(), 3)
+
+
+def _no_none(values):
+    """``values`` (an object array of dates) with '' for None, written back as NULL by NULLIF(?, '').
+
+    Python 3.11's sqlite3 binds None through its adapter protocol, which raises
+    and clears an AttributeError each time (about 2,000 instructions a value)."""
+    out = values.copy()
+    out[out == None] = ""  # noqa: E711 - element-wise
+    return out
 
 
 def _write_activity(conn, part: Batch, uids, keep_empty_dates) -> int:
@@ -1023,6 +1035,7 @@ def _write_activity(conn, part: Batch, uids, keep_empty_dates) -> int:
 
     act = part.activity
     rd = part.report_dates
+    dates = _no_none(part.dates)
     workloads = _objects(part.workloads)
     if isinstance(rd, str):
         mask = np.ones(act.shape, dtype=bool) if rd in keep_empty_dates else act > 0
@@ -1030,8 +1043,8 @@ def _write_activity(conn, part: Batch, uids, keep_empty_dates) -> int:
         rows = np.empty((len(r), 3), dtype=object)
         rows[:, 0] = uids[r]
         rows[:, 1] = workloads[c]
-        rows[:, 2] = part.dates[act[r, c]]
-        return writes.insert_many(conn, ACTIVITY_INSERT, "({}, {}, ?1, {})", rows.ravel().tolist(), 3, (rd,),
+        rows[:, 2] = dates[act[r, c]]
+        return writes.insert_many(conn, ACTIVITY_INSERT, "({}, {}, ?1, NULLIF({}, ''))", rows.ravel().tolist(), 3, (rd,),
                                   ACTIVITY_UPSERT)
     keep = np.asarray([d in keep_empty_dates for d in rd.tolist()], dtype=bool)
     r, c = np.nonzero((act > 0) | keep[:, None])
@@ -1039,6 +1052,6 @@ def _write_activity(conn, part: Batch, uids, keep_empty_dates) -> int:
     rows[:, 0] = uids[r]
     rows[:, 1] = workloads[c]
     rows[:, 2] = rd[r]
-    rows[:, 3] = part.dates[act[r, c]]
-    return writes.insert_many(conn, ACTIVITY_INSERT, "({}, {}, {}, {})", rows.ravel().tolist(), 4, (),
+    rows[:, 3] = dates[act[r, c]]
+    return writes.insert_many(conn, ACTIVITY_INSERT, "({}, {}, {}, NULLIF({}, ''))", rows.ravel().tolist(), 4, (),
                               ACTIVITY_UPSERT)

@@ -175,8 +175,7 @@ class Batch:
     workloads: list[str]                 # activity columns, sorted (the order of the activity primary key)
     activity: object                     # np.ndarray int32 (n, len(workloads)): 0 no date, k: dates[k]
     dates: object                        # np.ndarray of object: None, then the batch's activity dates ascending
-    combo: object                        # np.ndarray: per row an index into ``combos``; None: not told
-    combos: list[tuple]                  # per combination: ((sku, assigned date), ...)
+    assignments: object                  # (row, sku, assigned date or '') arrays, by row; None: not told
     hashes: object = None                # np.ndarray int64: hash of each key (see TenantUsers)
 
     def take(self, rows) -> Batch:
@@ -189,12 +188,23 @@ class Batch:
             None if self.deleted_dates is None else self.deleted_dates[rows],
             self.report_dates if isinstance(self.report_dates, str) else self.report_dates[rows],
             self.workloads, self.activity[rows], self.dates,
-            None if self.combo is None else self.combo[rows], self.combos,
+            None if self.assignments is None else _take_assignments(self.assignments, rows, self.n),
             None if self.hashes is None else self.hashes[rows],
         )
 
 
 _MISSING = object()
+
+
+def _take_assignments(assignments, rows, n: int):
+    """The assignments of ``rows`` (ascending), renumbered to their new row numbers."""
+    import numpy as np
+
+    row, sku, day = assignments
+    new = np.full(n, -1, dtype=np.int64)
+    new[rows] = np.arange(len(rows))
+    keep = new[row] >= 0
+    return new[row[keep]], sku[keep], day[keep]
 
 
 def _objects(values) -> object:
@@ -300,7 +310,7 @@ class ReportReader:
         self.spec, self.csv, self.errors, self.matcher, self.as_of = spec, csvfile, errors, matcher, as_of
         self.dates: dict[str, object] = {"": None}
         self.bools: dict[str, object] = {"True": True, "False": False, "": False}
-        self.combos: dict[tuple, tuple] = {}
+        self.shapes: dict[tuple, list] = {}
         self.report_dates: set[str] = set()
         self.dates_with_activity: set[str] = set()
         self.synthetic: set[str] = set()
@@ -414,7 +424,7 @@ class ReportReader:
     def _reset(self) -> None:
         self.csv.rows = 0
         self.report_dates, self.dates_with_activity = set(), set()
-        self.synthetic, self.unknown, self.combos = set(), set(), {}
+        self.synthetic, self.unknown, self.shapes = set(), set(), {}
         self.concealed = 0
 
     def _check_arrow(self, cols) -> None:
@@ -466,21 +476,7 @@ class ReportReader:
             _, first = _group(codes, cards)
             for r in first.tolist():
                 text = texts[codes[0][r]] if self.i_prod is not None else ""
-                self._note_shape(text, tuple(bool(bits[r] >> k & 1) for k in range(len(self.combo_wl))))
-
-    def _note_shape(self, text: str, flags: tuple) -> None:
-        """What the check reports of one (products, license flags) combination:
-        products not in the catalogue, workloads licensed without a named product."""
-        skus: tuple = ()
-        if text.strip():
-            skus, unknown = self.matcher.split(text)
-            self.unknown.update(unknown)
-        covered: set[str] = set()
-        for sku in skus:
-            covered.update(self.matcher.workloads_of(sku))
-        for (workload, _), flag in zip(self.combo_wl, flags):
-            if flag and workload not in covered:
-                self.synthetic.add(workload)
+                self._slots(text, tuple(bool(bits[r] >> k & 1) for k in range(len(self.combo_wl))))
 
     def _check_cols(self, lines: list[int], cols) -> None:
         """Validate one batch of the exact reader, naming the line of each error."""
@@ -513,8 +509,11 @@ class ReportReader:
                         if self.dates.get(v) not in (None, BAD):
                             self.dates_with_activity.add(self.dates.get(r))
         if self.combo_cols:
-            for combo in set(zip(*(cols[i] for i in self.combo_cols))):
-                self._combo(combo)
+            k = 1 if self.i_prod is not None else 0
+            flag_cols = [cols[i] for i in self.combo_cols[k::2]]
+            texts = cols[self.i_prod] if self.i_prod is not None else [""] * len(lines)
+            for text, *flags in set(zip(texts, *flag_cols)):
+                self._slots(text, tuple(self.bools.get(f, _bool_value(f)) is True for f in flags))
 
     def _check(self, col, table, parse, lines, index, *, required=False) -> None:
         uniq = set(col)
@@ -534,50 +533,37 @@ class ReportReader:
                     reason = f"{v!r} is not a boolean (expected True or False)"
                 self.errors.add(reason, line=lines[i], field=header)
 
-    def _combo(self, combo: tuple) -> tuple:
-        """:meth:`_resolve` for one combination as written (products, then flag and assign date per workload)."""
-        k = 1 if self.i_prod is not None else 0
-        flags = []
-        for _, ias in self.combo_wl:
-            flag, assigned = combo[k], combo[k + 1]
-            k += 2
-            on = self.bools.get(flag, _bool_value(flag)) is True
-            d = None
-            if on and ias is not None:
-                d = self.dates.get(assigned, _date_value(assigned))
-                d = None if d is BAD else d
-            flags.append((on, d))
-        return self._resolve(combo[0] if self.i_prod is not None else "", tuple(flags))
-
-    def _resolve(self, text: str, flags: tuple) -> tuple:
-        """((sku, assigned date), ...) for one combination: the products named in
-        ``text`` and, per workload with a license flag, (flag, assign date)."""
+    def _slots(self, text: str, flags: tuple) -> list[tuple[str, tuple[int, ...]]]:
+        """The assignments of one (products, license flags) shape: per SKU the
+        combination columns (``combo_wl`` positions) whose assign dates decide its
+        date (the earliest; none: no date). ``text`` is `Assigned Products`,
+        ``flags`` a license flag per ``combo_wl`` entry. A flagged workload that no
+        named product covers gets GRAPH:<workload>. Notes products not in the
+        catalogue and such workloads (for the check's warnings)."""
         key = (text, flags)
-        result = self.combos.get(key)
-        if result is not None:
-            return result
+        slots = self.shapes.get(key)
+        if slots is not None:
+            return slots
         skus: tuple = ()
         if text.strip():
             skus, unknown = self.matcher.split(text)
             self.unknown.update(unknown)
-        licensed: dict[str, str | None] = {}
-        for (workload, _), (on, d) in zip(self.combo_wl, flags):
+        licensed: dict[str, list[int]] = {}
+        for k, ((workload, _), on) in enumerate(zip(self.combo_wl, flags)):
             if on:
-                if workload not in licensed or (d is not None and (licensed[workload] is None or d < licensed[workload])):
-                    licensed[workload] = d
-        out: list[tuple[str, str | None]] = []
+                licensed.setdefault(workload, []).append(k)
+        slots = []
         covered: set[str] = set()
         for sku in skus:
-            wls = self.matcher.workloads_of(sku)
-            covered.update(wls)
-            dates = [licensed[w] for w in wls if licensed.get(w)]
-            out.append((sku, min(dates) if dates else None))
-        for workload, d in licensed.items():
+            workloads = self.matcher.workloads_of(sku)
+            covered.update(workloads)
+            slots.append((sku, tuple(k for w in dict.fromkeys(workloads) for k in licensed.get(w, ()))))
+        for workload, ks in licensed.items():
             if workload not in covered:
                 self.synthetic.add(workload)
-                out.append((synthetic_sku(workload), d))
-        result = self.combos[key] = tuple(out)
-        return result
+                slots.append((synthetic_sku(workload), tuple(ks)))
+        self.shapes[key] = slots
+        return slots
 
     # -- the run: values to write
 
@@ -667,15 +653,15 @@ class ReportReader:
         if len(listed) == len(uniq):      # no empty date at all: ranks start at 1
             codes += 1
         activity = codes.astype(np.int32).reshape(n, len(workloads))
-        combo, combos = None, []
-        if self.combo_cols:
-            combo, combos = self._combos(cols, n)
+        assignments = self._assignments(cols, n) if self.combo_cols else None
         hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=n)
         return Batch(n, keys, upns, names, deleted, deleted_dates, report_dates, workloads, activity,
-                     _objects([None] + listed), combo, combos, hashes)
+                     _objects([None] + listed), assignments, hashes)
 
-    def _combos(self, cols, n: int):
-        """Per row the index of its combination in the batch, and each combination's assignments."""
+    def _assignments(self, cols, n: int):
+        """(row, sku, assigned date or '') of every assignment of the batch, by row and in
+        the order of its shape's slots. Each (products, flags) shape is resolved once;
+        dates are the minimum, per row, over each slot's assign-date columns."""
         import numpy as np
 
         codes, cards, texts = [], [], [""]
@@ -683,31 +669,40 @@ class ReportReader:
             idx, texts = _dictionary(cols[self.i_prod])
             codes.append(idx)
             cards.append(len(texts))
-        parts = []
-        for _, _, il, ias in self.wl:
-            if il is None:
-                continue
-            on = _flags(cols[il])
+        bits = np.zeros(n, dtype=np.int64)
+        never = np.iinfo(np.int64).max            # no assign date: loses every minimum
+        days = np.full((n, max(1, len(self.combo_wl))), never, dtype=np.int64)
+        flag_cols = self.combo_cols[1 if self.i_prod is not None else 0::2]
+        for k, ((_, ias), il) in enumerate(zip(self.combo_wl, flag_cols)):
+            bits |= _flags(cols[il]).astype(np.int64) << k
             if ias is not None:
-                day_codes, days = _dense(np.where(on, _days(cols[ias]), _NO_DAY))
-                listed = [None if d == _NO_DAY else self.iso(d) for d in days.tolist()]
-            else:
-                day_codes, listed = np.zeros(n, dtype=np.int64), [None]
-            codes.append(on.astype(np.int64) * len(listed) + day_codes)
-            cards.append(2 * len(listed))
-            parts.append(listed)
-        if not codes:
-            return np.zeros(n, dtype=np.int64), [()]
-        inverse, first = _group(codes, cards)
-        combos = []
+                d = _days(cols[ias])
+                days[:, k] = np.where(d == _NO_DAY, never, d)
+        codes.append(bits)
+        cards.append(1 << len(self.combo_wl))
+        shape, first = _group(codes, cards)
+        slots = []
         for r in first.tolist():
             text = texts[codes[0][r]] if self.i_prod is not None else ""
-            flags = []
-            for k, listed in enumerate(parts):
-                code = int(codes[k + (self.i_prod is not None)][r])
-                flags.append((code >= len(listed), listed[code % len(listed)]))
-            combos.append(self._resolve(text, tuple(flags)))
-        return inverse, combos
+            slots.append(self._slots(text, tuple(bool(bits[r] >> k & 1) for k in range(len(self.combo_wl)))))
+        count = np.asarray([len(x) for x in slots], dtype=np.int64)[shape]
+        start = np.cumsum(count) - count
+        total = int(count.sum())
+        row = np.repeat(np.arange(n), count)
+        sku = np.empty(total, dtype=object)
+        day = np.empty(total, dtype=np.int64)
+        order = np.argsort(shape, kind="stable")
+        bounds = np.searchsorted(shape[order], np.arange(len(slots) + 1))
+        for s_, these in enumerate(slots):
+            rows = order[bounds[s_]:bounds[s_ + 1]]
+            for j, (name, ks) in enumerate(these):
+                at = start[rows] + j
+                sku[at] = name
+                day[at] = days[rows][:, list(ks)].min(axis=1) if ks else never
+        day[day == never] = _NO_DAY
+        day_codes, uniq = _dense(day)
+        listed = _objects(["" if d == _NO_DAY else self.iso(d) for d in uniq.tolist()])
+        return row, sku, listed[day_codes]
 
 
 @contextmanager
@@ -1000,42 +995,37 @@ def _write_part(conn, part: Batch, hashes, users: TenantUsers, next_id, latest: 
     if updates:
         conn.executemany("UPDATE users SET display_name = ?, is_deleted = ?, deleted_date = ? WHERE id = ?", updates)
         stats.updated += len(updates)
-    if part.combo is not None:
-        if latest:
+    if part.assignments is not None:
+        if latest:   # the latest picture: every row's assignments replace the user's
             old = uids[~fresh]
             if len(old):
                 writes.delete_where_in(conn, "assignments", "user_id", old.tolist())
-            sel = np.arange(n)
-        else:
-            sel = new
-        stats.assignments += _write_assignments(conn, part, uids, sel)
+            selected = np.ones(n, dtype=bool)
+        else:        # an older report only adds users not seen before
+            selected = fresh
+        stats.assignments += _write_assignments(conn, part, uids, selected)
     if part.workloads:
         stats.activity += _write_activity(conn, part, uids, keep_empty_dates)
 
 
-def _write_assignments(conn, part: Batch, uids, sel) -> int:
-    """Each selected row's assignments (its combination's (sku, date) pairs), user by user."""
+def _write_assignments(conn, part: Batch, uids, selected) -> int:
+    """The assignments of the rows ``selected`` (a bool per row), user by user."""
+    row, sku, date = part.assignments
+    keep = selected[row]
+    if not keep.any():
+        return 0
+    rows = _rows(uids[row[keep]], sku[keep], date[keep])
+    return writes.insert_many(conn, ASSIGNMENTS_INSERT, "({}, {}, NULL, NULLIF({}, ''), 'entitled')", rows, 3)
+
+
+def _rows(*columns) -> list:
+    """One flat list, row after row, of equally long numpy columns."""
     import numpy as np
 
-    if not len(sel) or not part.combos:
-        return 0
-    sizes = np.asarray([len(c) for c in part.combos], dtype=np.int64)
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    skus = _objects([sku for c in part.combos for sku, _ in c])
-    dates = _objects([d or "" for c in part.combos for _, d in c])
-    combo = part.combo[sel]
-    count = sizes[combo]
-    total = int(count.sum())
-    if not total:
-        return 0
-    before = np.cumsum(count) - count
-    pos = np.arange(total) - np.repeat(before, count) + np.repeat(starts[combo], count)
-    rows = np.empty((total, 3), dtype=object)
-    rows[:, 0] = np.repeat(uids[sel], count)
-    rows[:, 1] = skus[pos]
-    rows[:, 2] = dates[pos]
-    return writes.insert_many(conn, ASSIGNMENTS_INSERT, "({}, {}, NULL, NULLIF({}, ''), 'entitled')",
-                              rows.ravel().tolist(), 3)
+    out = np.empty((len(columns[0]), len(columns)), dtype=object)
+    for i, column in enumerate(columns):
+        out[:, i] = column
+    return out.ravel().tolist()
 
 
 def _no_none(values):

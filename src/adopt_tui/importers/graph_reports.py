@@ -194,6 +194,9 @@ class Batch:
 
 
 _MISSING = object()
+# The key of a user name for TenantUsers: 64 bits, confirmed against the stored name on a match
+# (so collisions cost a lookup, never a mix-up). Python's own str hash; tests may swap it.
+_key_hash = hash
 
 
 def _take_assignments(assignments, rows, n: int):
@@ -440,8 +443,7 @@ class ReportReader:
         if pc.any(odd).as_py() and any(not u.strip() for u in pc.filter(upn, odd).to_pylist()):
             raise NotClean("blank user name")
         hidden = pc.and_(pc.equal(pc.utf8_length(upn), 32), pc.invert(pc.match_substring(upn, "@")))
-        if pc.any(hidden).as_py():
-            self.concealed += pc.count_distinct(pc.filter(upn, hidden)).as_py()
+        self.concealed += pc.sum(hidden).as_py() or 0
         if not self.as_of and cols[self.i_rrd].null_count:
             raise NotClean("a report date is required")
         for i in self.date_cols:
@@ -487,7 +489,7 @@ class ReportReader:
             for line, u in zip(lines, cols[self.i_upn]):
                 if u in blank:
                     errors.add("a user principal name is required", line=line, field=header[self.i_upn])
-        self.concealed += sum(1 for u in uniq if len(u) == 32 and "@" not in u)
+        self.concealed += sum(1 for u in cols[self.i_upn] if len(u) == 32 and "@" not in u)
         for i in self.date_cols:
             self._check(cols[i], self.dates, _date_value, lines, i, required=(i == self.i_rrd and not self.as_of))
         for i in self.bool_cols:
@@ -576,7 +578,7 @@ class ReportReader:
         if self.fast:
             if not self.csv.read_header() or not self._setup():
                 return
-            staged = self.staged is not None and self.staged.complete
+            staged = self.staged is not None and self.staged.usable
             for batch in self.staged.batches() if staged else self._fast_batches(verify=False):
                 yield self._build(batch.columns, batch.num_rows)
             return
@@ -654,7 +656,7 @@ class ReportReader:
             codes += 1
         activity = codes.astype(np.int32).reshape(n, len(workloads))
         assignments = self._assignments(cols, n) if self.combo_cols else None
-        hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=n)
+        hashes = np.fromiter(map(_key_hash, keys), dtype=np.int64, count=n)
         return Batch(n, keys, upns, names, deleted, deleted_dates, report_dates, workloads, activity,
                      _objects([None] + listed), assignments, hashes)
 
@@ -764,7 +766,7 @@ class TenantUsers:
         ids, hashes = [], []
         for uid, upn in conn.execute("SELECT id, upn FROM users WHERE customer_id = ? ORDER BY id", (customer_id,)):
             ids.append(uid)
-            hashes.append(hash(upn.lower()))
+            hashes.append(_key_hash(upn.lower()))
         if ids:
             self.add(np.asarray(hashes, dtype=np.int64), np.asarray(ids, dtype=np.int64))
 

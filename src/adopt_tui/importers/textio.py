@@ -233,7 +233,7 @@ ARROW_TRUE = ["True", "true", "TRUE", "1", "Yes", "yes", "YES", "Y", "y"]
 ARROW_FALSE = ["False", "false", "FALSE", "0", "No", "no", "NO", "N", "n"]
 
 
-def arrow_batches(path: Path, header: list[str], delimiter: str = ",", block_size: int = ARROW_BLOCK, *,
+def arrow_batches(path: Path, header: list[str], delimiter: str = ",", block_size: int | None = None, *,
                   types: dict | None = None, verify: bool = True):
     """The data rows as Arrow record batches (columns ``c0`` ..), parsed by
     Arrow's streaming CSV reader (C++, several times cheaper than the csv
@@ -286,7 +286,8 @@ def arrow_batches(path: Path, header: list[str], delimiter: str = ",", block_siz
         del first, head_reader
         reader = pcsv.open_csv(
             path,
-            read_options=pcsv.ReadOptions(use_threads=True, block_size=block_size, column_names=names, skip_rows=1),
+            read_options=pcsv.ReadOptions(use_threads=True, block_size=block_size or ARROW_BLOCK, column_names=names,
+                                          skip_rows=1),
             parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=True),
             convert_options=pcsv.ConvertOptions(
                 column_types={n: types.get(i, pa.string()) for i, n in enumerate(names)},
@@ -401,8 +402,17 @@ class Staged:
             raise NotClean("the staged batches are not complete")
         if os.path.getsize(self.path) == 0:
             return
-        with pa.memory_map(self.path) as source:
-            yield from ipc.open_stream(source)
+        try:
+            with pa.memory_map(self.path) as source:
+                yield from ipc.open_stream(source)
+        except (pa.ArrowException, OSError) as exc:
+            raise AdoptError(f"the data the check kept for the run cannot be read ({exc}); "
+                             "nothing was imported: check the files again") from None
+
+    @property
+    def usable(self) -> bool:
+        """Complete, and still there (a temporary directory may be cleaned behind our back)."""
+        return self.complete and os.path.isfile(self.path)
 
     def discard(self) -> None:
         if self._writer is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import random
+from contextlib import contextmanager
 import sys
 import tempfile
 import time
@@ -104,15 +105,22 @@ def import_once(report: Path, db: Path) -> tuple[dict[str, float], dict[str, flo
         if done >= total - 1 and not marks:
             marks.append((time.perf_counter(), time.process_time()))
 
-    def trace(statement: str) -> None:   # the run's COMMIT comes after the figures refresh
-        if statement == "COMMIT" and len(marks) == 1:
+    real_transaction = api.transaction
+
+    @contextmanager
+    def timed_transaction(connection):   # the run's COMMIT comes after the figures refresh
+        with real_transaction(connection) as inside:
+            yield inside
             marks.append((time.perf_counter(), time.process_time()))
 
-    conn.set_trace_callback(trace)
-    t0, c0 = time.perf_counter(), time.process_time()
-    summary = api.run_import(conn, SYSTEM, plan, progress=progress)
-    t_end, c_end = time.perf_counter(), time.process_time()
-    conn.set_trace_callback(None)
+    # (not conn.set_trace_callback: Python expands every bound value into the traced SQL text)
+    api.transaction = timed_transaction
+    try:
+        t0, c0 = time.perf_counter(), time.process_time()
+        summary = api.run_import(conn, SYSTEM, plan, progress=progress)
+        t_end, c_end = time.perf_counter(), time.process_time()
+    finally:
+        api.transaction = real_transaction
     conn.close()
     written_at, written_cpu = marks[0] if marks else (t_end, c_end)
     commit_at, commit_cpu = marks[1] if len(marks) > 1 else (t_end, c_end)

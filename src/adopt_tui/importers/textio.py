@@ -365,8 +365,8 @@ def _unlink(path: str) -> None:
 
 class Staged:
     """The fast reader's batches of a checked file, kept in a private temporary
-    file (an Arrow IPC stream, mode 0600) so that the run reads them back,
-    memory-mapped, instead of parsing the CSV again. The file goes with this
+    file (an Arrow IPC stream, mode 0600) so that the run reads them back
+    instead of parsing the CSV again. The file goes with this
     object (or at :meth:`discard`). Staging is an optimisation: when it fails
     (a full disk), the run parses the file again.
     """
@@ -403,7 +403,9 @@ class Staged:
         if os.path.getsize(self.path) == 0:
             return
         try:
-            with pa.memory_map(self.path) as source:
+            # read, not memory-mapped: a batch's pages then go with the batch instead of
+            # adding up in the process's resident memory until the end of the file
+            with pa.OSFile(self.path, "rb") as source:
                 yield from ipc.open_stream(source)
         except (pa.ArrowException, OSError) as exc:
             raise AdoptError(f"the data the check kept for the run cannot be read ({exc}); "

@@ -571,16 +571,17 @@ class ReportReader:
 
     def batches(self):
         """Batches to write; ``self.fast`` (from the check) picks the reader. The
-        fast one reads and builds ahead in a background thread."""
-        return prefetch(self._batches()) if self.fast else self._batches()
-
-    def _batches(self):
+        fast one reads (the check's kept batches, else the file) a batch ahead in a
+        background thread, where Arrow works without the GIL; the batches are built
+        in the caller's thread (built ahead, the Python work fought the writes' for
+        the GIL and cost more than it saved)."""
         if self.fast:
             if not self.csv.read_header() or not self._setup():
                 return
             staged = self.staged is not None and self.staged.usable
-            for batch in self.staged.batches() if staged else self._fast_batches(verify=False):
-                yield self._build(batch.columns, batch.num_rows)
+            with closing(prefetch(self.staged.batches() if staged else self._fast_batches(verify=False))) as read:
+                for batch in read:
+                    yield self._build(batch.columns, batch.num_rows)
             return
         for _, rows in self._raw():
             yield self._build(self._typed(rows), len(rows))

@@ -10,10 +10,13 @@
   Errors (file, line, column, reason; capped, see :mod:`.fields`) are
   collected in the plan, never raised; a plan with errors cannot run.
 * :func:`run_import` re-reads the files (they are streamed, never held whole
-  in memory) and writes them in one transaction, then refreshes the figures
-  of the customers it touched (:func:`adopt_tui.metrics.compute.recompute`),
-  registers each file (sha256) and audits the run. Any failure, or
-  ``cancelled()`` returning true, rolls everything back.
+  in memory; for a Graph user report, the typed batches the check kept in a
+  private temporary file, once the file's sha256 is confirmed unchanged) and
+  writes them in one transaction, then refreshes the figures of the customers
+  it touched (:func:`adopt_tui.metrics.compute.recompute`), registers each
+  file (sha256) and audits the run. Any failure, or ``cancelled()`` returning
+  true, rolls everything back. A run of user-level reports only writes with
+  foreign-key enforcement off (see the comment in :func:`run_import`).
 * A file already imported (same content, format, customer and as-of date) is
   skipped, so importing it again changes nothing.
 * Tenant-level files (Graph reports and license JSON, Partner Center

@@ -31,7 +31,14 @@ What is stored, per row:
 
 A report older than the latest one already imported for the tenant adds its
 activity history (and users not seen before) without changing the latest
-picture (deleted state, display names, assignments).
+picture (deleted state, display names, assignments). A user named on several
+rows of one file is written as if row by row: the last row's products win,
+activity keeps the latest dates.
+
+Speed (issue #5): clean files are read by Arrow (dates, booleans and the
+product list converted in C++), checked column-wise, kept by the check as
+typed batches for the run, and written many rows per statement in
+primary-key order; see :class:`ReportReader` and :func:`write_report`.
 """
 
 from __future__ import annotations

@@ -66,3 +66,56 @@ def test_foreign_keys_enforced(tmp_path):
     conn = connect(tmp_path / "fk.db")
     with pytest.raises(sqlite3.IntegrityError):
         conn.execute("INSERT INTO users(customer_id, upn) VALUES (999, 'x@example.com')")
+
+
+def _v2_database(path):
+    """A database made by the version 2 schema, with a user, assignments and activity."""
+    raw = sqlite3.connect(path)
+    for script in MIGRATIONS[:2]:
+        for statement in _statements(script):
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 2")
+    raw.execute("PRAGMA foreign_keys = ON")
+    raw.execute("INSERT INTO customers(id, tenant_id, name) VALUES (1, 't-1', 'Old Customer')")
+    raw.execute("INSERT INTO products(sku, name, family, workloads) VALUES ('ENTERPRISEPACK', 'Office 365 E3', "
+                "'Office 365', 'exchange,sharepoint')")
+    raw.execute("INSERT INTO subscriptions(id, customer_id, ext_id, sku, quantity, status, channel) "
+                "VALUES (7, 1, 's-1', 'ENTERPRISEPACK', 10, 'active', 'partner')")
+    raw.execute("INSERT INTO users(id, customer_id, upn) VALUES (5, 1, 'ann@old.example')")
+    raw.execute("INSERT INTO users(id, customer_id, upn) VALUES (6, 1, 'bob@old.example')")
+    raw.executemany("INSERT INTO assignments(id, user_id, sku, subscription_id, assigned_date, state) "
+                    "VALUES (?, ?, 'ENTERPRISEPACK', ?, ?, ?)",
+                    [(11, 5, 7, "2026-01-02", "entitled"), (12, 6, None, None, "suspended")])
+    raw.executemany("INSERT INTO activity(user_id, workload, report_date, last_activity) VALUES (?, ?, ?, ?)",
+                    [(5, "exchange", "2026-10-31", "2026-10-30"), (6, "teams", "2026-10-31", None)])
+    raw.commit()
+    raw.close()
+
+
+def test_migration_from_version_2_keeps_assignments_and_activity(tmp_path):
+    path = tmp_path / "v2.db"
+    _v2_database(path)
+    conn = connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert [tuple(r) for r in conn.execute("SELECT * FROM assignments ORDER BY id")] == [
+        (11, 5, "ENTERPRISEPACK", 7, "2026-01-02", "entitled"), (12, 6, "ENTERPRISEPACK", None, None, "suspended")]
+    assert [tuple(r) for r in conn.execute("SELECT * FROM activity ORDER BY user_id")] == [
+        (5, "exchange", "2026-10-31", "2026-10-30"), (6, "teams", "2026-10-31", None)]
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert not indexes & {"activity_report_date", "assignments_user"}
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    # the rebuilt table keeps its rules: states, uniqueness, and the keys' actions
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO assignments(user_id, sku, state) VALUES (5, 'ENTERPRISEPACK', 'borrowed')")
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO assignments(user_id, sku, subscription_id, state) "
+                     "VALUES (5, 'ENTERPRISEPACK', 7, 'entitled')")
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO assignments(user_id, sku, state) VALUES (99, 'ENTERPRISEPACK', 'entitled')")
+    conn.execute("DELETE FROM subscriptions WHERE id = 7")
+    assert conn.execute("SELECT subscription_id FROM assignments WHERE id = 11").fetchone()[0] is None
+    conn.execute("DELETE FROM users WHERE id = 6")
+    assert [r[0] for r in conn.execute("SELECT id FROM assignments")] == [11]
+    # lookups by user still use an index (the unique one)
+    plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN SELECT * FROM assignments WHERE user_id = 5"))
+    assert "USING INDEX" in plan

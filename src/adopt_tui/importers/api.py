@@ -10,10 +10,13 @@
   Errors (file, line, column, reason; capped, see :mod:`.fields`) are
   collected in the plan, never raised; a plan with errors cannot run.
 * :func:`run_import` re-reads the files (they are streamed, never held whole
-  in memory) and writes them in one transaction, then refreshes the figures
-  of the customers it touched (:func:`adopt_tui.metrics.compute.recompute`),
-  registers each file (sha256) and audits the run. Any failure, or
-  ``cancelled()`` returning true, rolls everything back.
+  in memory; for a Graph user report, the typed batches the check kept in a
+  private temporary file, once the file's sha256 is confirmed unchanged) and
+  writes them in one transaction, then refreshes the figures of the customers
+  it touched (:func:`adopt_tui.metrics.compute.recompute`), registers each
+  file (sha256) and audits the run. Any failure, or ``cancelled()`` returning
+  true, rolls everything back. A run of user-level reports only writes with
+  foreign-key enforcement off (see the comment in :func:`run_import`).
 * A file already imported (same content, format, customer and as-of date) is
   skipped, so importing it again changes nothing.
 * Tenant-level files (Graph reports and license JSON, Partner Center
@@ -73,6 +76,7 @@ class FilePlan:
     _synthetic: set[str] = field(default_factory=set, repr=False)
     _empty_dates: set[str] = field(default_factory=set, repr=False)
     _fast: bool = field(default=False, repr=False)   # the check read it with the fast reader
+    _staged: object = field(default=None, repr=False)  # ... and kept its batches for the run (textio.Staged)
 
     @property
     def ok(self) -> bool:
@@ -294,6 +298,7 @@ def _plan_report(plan: ImportPlan, fp: FilePlan, errors: FileErrors, matcher: Pr
     fp._synthetic = set(reader.synthetic)
     fp._empty_dates = reader.report_dates - reader.dates_with_activity
     fp._fast = reader.fast
+    fp._staged = reader.staged
     if reader.unknown:
         names = sorted(reader.unknown)
         fp.warnings.append(
@@ -449,6 +454,14 @@ def run_import(
     big = plan.total_rows > 50_000
     if big:  # large files: keep the indexes being filled in memory (bounded) instead of spilling pages
         conn.execute(f"PRAGMA cache_size = {-RUN_CACHE_KIB}")
+    # A run of user-level reports only writes rows whose keys it made or checked itself
+    # (user ids it reserved, SKUs it ensured first) and deletes nothing a foreign key
+    # cascades from: enforcement off spares a lookup per row. The pragma only changes
+    # outside a transaction; any other file keeps it on (cascades on deletes).
+    foreign_keys = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    bulk = foreign_keys and all(f.format in USER_LEVEL for f in plan.files if not f.already_imported)
+    if bulk:
+        conn.execute("PRAGMA foreign_keys = OFF")
     try:
         with transaction(conn):
             conn.execute("PRAGMA defer_foreign_keys = ON")
@@ -495,6 +508,12 @@ def run_import(
     finally:
         if big:
             conn.execute(f"PRAGMA cache_size = {cache}")
+        if bulk:
+            conn.execute("PRAGMA foreign_keys = ON")
+    for fp in plan.files:   # written: what the check kept for the run can go
+        if fp._staged is not None:
+            fp._staged.discard()
+            fp._staged = None
     if progress is not None:
         progress(run.total + 1, run.total + 1)
     return summary
@@ -555,6 +574,7 @@ def _run_file(run: _Run, fp: FilePlan, customer_id: int | None, matcher: Product
             run.latest_report[customer_id] = file_date
         reader, _ = _report_reader(fp, errors, matcher, run.plan.as_of)
         reader.fast = fp._fast   # the same reader as the check: same content (sha256), same rows
+        reader.staged = fp._staged
         stats = graph_reports.write_report(conn, reader, users, run.next_user_id, latest=latest,
                                            keep_empty_dates=fp._empty_dates, tick=run.tick)
         out.added, out.updated, out.detail = stats.added, stats.updated, "users"

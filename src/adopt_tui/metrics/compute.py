@@ -440,9 +440,13 @@ def recompute(
         ids = sorted(set(int(i) for i in customer_ids))
     sku_wl = _sku_workloads(conn)
     # A customer with licenses but no activity report yet gets figures as of the
-    # latest date known anywhere (or today, in an empty database).
+    # latest date known anywhere (or today, in an empty database): the figures'
+    # dates (every report date of a customer's activity has its figures) and the
+    # activity of the customers recomputed here (through their users: activity
+    # has no report-date index, which would cost every imported row).
     fallback = conn.execute(
-        "SELECT MAX(d) FROM (SELECT MAX(report_date) AS d FROM activity UNION ALL SELECT MAX(as_of) FROM fig_customer)"
+        "SELECT MAX(d) FROM (SELECT MAX(a.report_date) AS d FROM users u JOIN activity a ON a.user_id = u.id "
+        f"WHERE u.customer_id IN ({_in(ids)}) UNION ALL SELECT MAX(as_of) FROM fig_customer)"
     ).fetchone()[0] or date.today().isoformat()
     written = 0
     for start in range(0, len(ids), CHUNK_CUSTOMERS):

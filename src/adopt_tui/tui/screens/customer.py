@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from adopt_tui.auth.permissions import Perm
@@ -18,6 +18,7 @@ from adopt_tui.tui.app import SCOPE_LABELS, AdoptScreen, export_dialog_class
 from adopt_tui.tui.messages import CustomerLoaded
 from adopt_tui.tui.widgets.figures import small_table, warn_style
 from adopt_tui.tui.widgets.status import StatusLine
+from adopt_tui.tui.widgets.footer import KeysFooter
 
 WIDE = 150  # from this width the insights use two columns
 
@@ -89,7 +90,7 @@ class CustomerScreen(AdoptScreen):
         with VerticalScroll(id="insights"):
             yield Vertical(id="content")
         yield StatusLine()
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.watch(self.app, "scope", lambda _scope: self.load(), init=False)

@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import (
-    Button, Checkbox, Footer, Input, Label, ProgressBar, RadioButton, RadioSet, Static,
+    Button, Checkbox, Input, Label, ProgressBar, RadioButton, RadioSet, Static,
 )
 from textual.worker import Worker, WorkerState
 
@@ -34,6 +34,7 @@ from adopt_tui.errors import AdoptError
 from adopt_tui.tui.app import WorkerFailures
 from adopt_tui.tui.screens.error import ConfirmDialog
 from adopt_tui.tui.widgets.toggles import Check, Radio
+from adopt_tui.tui.widgets.footer import KeysFooter
 
 KIND_LABELS = {
     "deployment": "Deployment per customer and product",
@@ -205,7 +206,7 @@ class ExportDialog(WorkerFailures, ModalScreen):
             with Horizontal(id="export-buttons"):
                 yield Button("Export", id="export-start", variant="primary", compact=True)
                 yield Button("Cancel", id="export-close", compact=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         principal = getattr(self.app, "principal", None)

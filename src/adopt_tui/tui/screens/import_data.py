@@ -38,13 +38,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList, Suggester
-from textual.widgets import Button, DirectoryTree, Footer, Input, Label, OptionList, ProgressBar, Static
+from textual.widgets import Button, DirectoryTree, Input, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from adopt_tui.auth.permissions import Perm
 from adopt_tui.errors import AdoptError, InputError
 from adopt_tui.tui.app import AdoptScreen
+from adopt_tui.tui.widgets.footer import KeysFooter
 
 GLOB_CHARS = "*?["
 COMPLETION_LIMIT = 200   # candidate names kept for the hint line
@@ -487,7 +488,7 @@ class FilePicker(ModalScreen[list[Path] | None]):
             yield SafeDirectoryTree(self.start, self.chosen, id="picker-tree")
             yield Static(Text("Enter adds or removes a file (+ marks it) or opens a directory; b adds a "
                               "directory as a CSV bundle; u goes up; Escape: done."), id="picker-hint")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self._title()
@@ -591,7 +592,7 @@ class ImportScreen(AdoptScreen):
             yield Button("Check", id="import-check", compact=True)
             yield Button("Import", id="import-run", variant="primary", compact=True)
             yield Button("Back", id="import-back", compact=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         principal = getattr(self.app, "principal", None)

@@ -7,12 +7,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from adopt_tui.auth.permissions import Role
 from adopt_tui.errors import LoginFailed
 from adopt_tui.tui.app import AdoptScreen
 from adopt_tui.tui.messages import LoggedIn, LoginRefused
+from adopt_tui.tui.widgets.footer import KeysFooter
 
 GENERIC = "Login failed: wrong user name or password, or the account is disabled or locked."
 
@@ -54,7 +55,7 @@ class LoginScreen(AdoptScreen):
                 yield Static("", id="login-message")
                 if self.demo_accounts:
                     yield Static(self._demo_text(), id="demo-accounts")
-        yield Footer()
+        yield KeysFooter()
 
     def _demo_text(self) -> Text:
         text = Text("Demo accounts (demo data only)\n", style="bold")

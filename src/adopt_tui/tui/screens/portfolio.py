@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.color import Color
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Label, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Label, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from adopt_tui.auth.permissions import Perm
@@ -31,6 +31,7 @@ from adopt_tui.tui import format as fmt
 from adopt_tui.tui.app import AdoptScreen
 from adopt_tui.tui.widgets.charts import BarChart, TrendChart
 from adopt_tui.tui.widgets.status import StatusLine
+from adopt_tui.tui.widgets.footer import KeysFooter
 
 BAND_LABELS = {
     "0-25": "0–25 %", "25-50": "25–50 %", "50-75": "50–75 %", "75-100": "75–100 %", ">100": "over 100 %",
@@ -163,7 +164,7 @@ class PortfolioScreen(AdoptScreen):
                             yield Label(title, id=f"{key}-title", classes="panel-title")
                             yield self._table(f"{key}-table")
         yield StatusLine()
-        yield Footer()
+        yield KeysFooter()
 
     @staticmethod
     def _table(table_id: str, cursor: str = "row") -> DataTable:

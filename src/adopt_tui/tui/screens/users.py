@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from adopt_tui.auth import accounts
@@ -27,6 +27,7 @@ from adopt_tui.tui.admin import ConfirmDialog, CoreCalls, CoreDone, app_now
 from adopt_tui.tui.app import AdoptScreen, WorkerFailures
 from adopt_tui.tui.format import NA
 from adopt_tui.tui.widgets.figures import cursor_row_key
+from adopt_tui.tui.widgets.footer import KeysFooter
 
 # Actions that work on the highlighted account.
 TARGET_ACTIONS = frozenset({"disable", "enable", "unlock", "reset", "role", "assign", "unassign"})
@@ -99,7 +100,7 @@ class UsersScreen(CoreCalls, AdoptScreen):
         yield Static("Users", classes="section-title", id="users-title")
         yield DataTable(id="users-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="user-detail")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#users-table", DataTable)
@@ -413,7 +414,7 @@ class AddUserDialog(WorkerFailures, ModalScreen[tuple[str, str, Role] | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Create", id="add-create", variant="primary", compact=True)
                 yield Button("Cancel", id="add-cancel", compact=True)
-        yield Footer()
+        yield KeysFooter()
 
     @on(Input.Submitted, "#new-username")
     def _next(self) -> None:
@@ -467,7 +468,7 @@ class TemporaryPasswordDialog(ModalScreen[None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Copy", id="password-copy", compact=True)
                 yield Button("Done", id="password-done", variant="primary", compact=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#password-done", Button).focus()
@@ -512,7 +513,7 @@ class CustomerPicker(ModalScreen[list[str] | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.confirm, id="picker-confirm", variant="primary", compact=True)
                 yield Button("Cancel", id="picker-cancel", compact=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self._fill("")

@@ -226,12 +226,41 @@ class AdoptApp(App):
 
         self.push_screen(LoginScreen(self.demo_accounts))
         # While someone types their password, load what the customer list needs
-        # (pandas, the metrics reader, the password hasher): the login screen
-        # itself is drawn without them.
+        # (pandas, the metrics reader, the password hasher, the screens) and read
+        # the screens' stylesheets: the login screen itself is drawn without them.
         self.set_timer(0.2, self._warm_up)
 
     def _warm_up(self) -> None:
-        self.run_worker(_import_heavy_modules, thread=True, group="warm-up", exit_on_error=False)
+        from adopt_tui.tui.screens import CSS_AHEAD
+
+        self.run_worker(_import_heavy_modules, thread=True, group="warm-up", exit_on_error=False,
+                        description="loading the modules used after login")
+        self._css_ahead = [path for path in CSS_AHEAD if path.exists()]
+        self._read_css_ahead()
+
+    def _read_css_ahead(self) -> None:
+        """Read one more screen's stylesheet, then let the login screen breathe (50 ms) before the next.
+
+        Textual reads a screen's stylesheet when the screen is first shown, and
+        a new stylesheet makes it parse every stylesheet again, from scratch,
+        and restyle every widget: 40-100 ms when the customer list, a
+        customer's insights or the portfolio is first opened (profiled). Read
+        here (added, then parsed with the parser's cache: only the new file is
+        parsed), those screens find theirs already read. Only while nobody is
+        signed in: restyling the few widgets of the login screen is cheap; once
+        the screens after login are up, Textual reads the rest as it always does.
+        """
+        stylesheet = self.stylesheet
+        paths = getattr(self, "_css_ahead", [])
+        while paths and self.principal is None:
+            path = paths.pop(0)
+            if not stylesheet.has_source(str(path), ""):
+                stylesheet.read(path)
+                stylesheet.parse()
+                stylesheet.update(self)
+                break
+        if paths and self.principal is None:
+            self.set_timer(0.05, self._read_css_ahead)
 
     def now(self) -> datetime:
         return self.clock()

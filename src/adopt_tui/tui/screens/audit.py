@@ -20,6 +20,7 @@ from adopt_tui.auth import audit
 from adopt_tui.auth.audit import AuditEntry
 from adopt_tui.tui.admin import CoreCalls, CoreDone, CoreRefused
 from adopt_tui.tui.app import AdoptScreen
+from adopt_tui.tui.screens import tcss
 from adopt_tui.tui.widgets.figures import cursor_row_key
 from adopt_tui.tui.widgets.footer import KeysFooter
 
@@ -55,7 +56,7 @@ def _one_line(text: str, width: int) -> str:
 class AuditScreen(CoreCalls, AdoptScreen):
     """The audit log, one page at a time; the highlighted entry in full below."""
 
-    CSS_PATH = "audit.tcss"
+    CSS_PATH = tcss("audit.tcss")
     AUTO_FOCUS = "#audit-table"
     PAGE_SIZE = 100
 

@@ -16,9 +16,10 @@ from adopt_tui.metrics.rules import EXPLANATIONS
 from adopt_tui.tui import format as fmt
 from adopt_tui.tui.app import SCOPE_LABELS, AdoptScreen, export_dialog_class
 from adopt_tui.tui.messages import CustomerLoaded
+from adopt_tui.tui.screens import tcss
 from adopt_tui.tui.widgets.figures import small_table, warn_style
-from adopt_tui.tui.widgets.status import StatusLine
 from adopt_tui.tui.widgets.footer import KeysFooter
+from adopt_tui.tui.widgets.status import StatusLine
 
 WIDE = 150  # from this width the insights use two columns
 
@@ -64,7 +65,7 @@ class Sparklines(Static):
 class CustomerScreen(AdoptScreen):
     """Customer insights for one customer; [ and ] walk the customer list's order."""
 
-    CSS_PATH = "customer.tcss"
+    CSS_PATH = tcss("customer.tcss")
     AUTO_FOCUS = "#insights"
 
     BINDINGS = [

@@ -37,6 +37,7 @@ from adopt_tui.auth.permissions import Perm
 from adopt_tui.tui import format as fmt
 from adopt_tui.tui.app import AdoptScreen
 from adopt_tui.tui.messages import CustomersLoaded
+from adopt_tui.tui.screens import tcss
 from adopt_tui.tui.widgets.figures import FigureTable
 from adopt_tui.tui.widgets.footer import KeysFooter
 from adopt_tui.tui.widgets.status import StatusLine
@@ -274,7 +275,7 @@ class FilterPicker(ModalScreen[None]):
 class CustomerListScreen(AdoptScreen):
     """One row per customer the user may see."""
 
-    CSS_PATH = "customers.tcss"
+    CSS_PATH = tcss("customers.tcss")
     AUTO_FOCUS = ""
 
     BINDINGS = [

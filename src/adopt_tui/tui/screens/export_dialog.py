@@ -32,9 +32,10 @@ from textual.worker import Worker, WorkerState
 from adopt_tui.auth.permissions import Perm
 from adopt_tui.errors import AdoptError
 from adopt_tui.tui.app import WorkerFailures
+from adopt_tui.tui.screens import tcss
 from adopt_tui.tui.screens.error import ConfirmDialog
-from adopt_tui.tui.widgets.toggles import Check, Radio
 from adopt_tui.tui.widgets.footer import KeysFooter
+from adopt_tui.tui.widgets.toggles import Check, Radio
 
 KIND_LABELS = {
     "deployment": "Deployment per customer and product",
@@ -106,7 +107,7 @@ class CustomerName(Message):
 class ExportDialog(WorkerFailures, ModalScreen):
     """Export deployment, usage, one customer's users or the portfolio summary."""
 
-    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    CSS_PATH = tcss("export_dialog.tcss")
     AUTO_FOCUS = "#export-kind"
 
     BINDINGS = [

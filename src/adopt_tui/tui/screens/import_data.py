@@ -45,6 +45,7 @@ from textual.worker import Worker, WorkerState
 from adopt_tui.auth.permissions import Perm
 from adopt_tui.errors import AdoptError, InputError
 from adopt_tui.tui.app import AdoptScreen
+from adopt_tui.tui.screens import tcss
 from adopt_tui.tui.widgets.footer import KeysFooter
 
 GLOB_CHARS = "*?["
@@ -537,7 +538,7 @@ class FilePicker(ModalScreen[list[Path] | None]):
 class ImportScreen(AdoptScreen):
     """Import partner files: add files, check (F5), import (Ctrl+S)."""
 
-    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    CSS_PATH = tcss("import_data.tcss")
     AUTO_FOCUS = "#import-path"
 
     BINDINGS = [

@@ -31,6 +31,7 @@ from adopt_tui.auth.session import IdleLock
 from adopt_tui.errors import LoginFailed
 from adopt_tui.tui.admin import CoreCalls, CoreDone, CoreRefused, PaletteOff, app_now, record_audit
 from adopt_tui.tui.app import WorkerFailures
+from adopt_tui.tui.screens import tcss
 from adopt_tui.tui.widgets.footer import KeysFooter
 
 WRONG_PASSWORD = "Wrong password, or the account is now locked or disabled. Try again, or log out (Ctrl+L)."
@@ -48,7 +49,7 @@ class IdleLockScreen(PaletteOff, CoreCalls, WorkerFailures, ModalScreen[Principa
     gone by the time the lock closes.)
     """
 
-    CSS_PATH = "lock.tcss"
+    CSS_PATH = tcss("lock.tcss")
     AUTO_FOCUS = "#idle-password"
 
     BINDINGS = [

@@ -13,6 +13,7 @@ from adopt_tui.auth.permissions import Role
 from adopt_tui.errors import LoginFailed
 from adopt_tui.tui.app import AdoptScreen
 from adopt_tui.tui.messages import LoggedIn, LoginRefused
+from adopt_tui.tui.screens import tcss
 from adopt_tui.tui.widgets.footer import KeysFooter
 
 GENERIC = "Login failed: wrong user name or password, or the account is disabled or locked."
@@ -28,7 +29,7 @@ def _role_label(role) -> str:
 class LoginScreen(AdoptScreen):
     """User name, masked password; Enter submits."""
 
-    CSS_PATH = "login.tcss"
+    CSS_PATH = tcss("login.tcss")
     AUTO_FOCUS = "#username"
 
     BINDINGS = [

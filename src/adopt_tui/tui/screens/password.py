@@ -22,6 +22,7 @@ from adopt_tui.auth.permissions import Principal
 from adopt_tui.errors import LoginFailed
 from adopt_tui.tui.admin import CoreCalls, CoreDone, CoreRefused, PaletteOff, app_now
 from adopt_tui.tui.app import WorkerFailures
+from adopt_tui.tui.screens import tcss
 from adopt_tui.tui.widgets.footer import KeysFooter
 
 WRONG_CURRENT = "The current password is not right (or the account is locked or disabled)."
@@ -30,7 +31,7 @@ WRONG_CURRENT = "The current password is not right (or the account is locked or 
 class ChangePasswordScreen(PaletteOff, CoreCalls, WorkerFailures, ModalScreen[Principal | None]):
     """Current password, new password twice. Ctrl+S (or Enter in the last field) changes it."""
 
-    CSS_PATH = "password.tcss"
+    CSS_PATH = tcss("password.tcss")
     AUTO_FOCUS = "#pw-current"
 
     BINDINGS = [

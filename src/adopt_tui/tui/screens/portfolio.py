@@ -12,7 +12,6 @@ thread worker with its own sqlite connection and posted back as a message.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from rich.style import Style
 from rich.text import Text
@@ -29,9 +28,10 @@ from adopt_tui.auth.permissions import Perm
 from adopt_tui.metrics.read import Portfolio
 from adopt_tui.tui import format as fmt
 from adopt_tui.tui.app import AdoptScreen
+from adopt_tui.tui.screens import tcss
 from adopt_tui.tui.widgets.charts import BarChart, TrendChart
-from adopt_tui.tui.widgets.status import StatusLine
 from adopt_tui.tui.widgets.footer import KeysFooter
+from adopt_tui.tui.widgets.status import StatusLine
 
 BAND_LABELS = {
     "0-25": "0–25 %", "25-50": "25–50 %", "50-75": "50–75 %", "75-100": "75–100 %", ">100": "over 100 %",
@@ -89,7 +89,7 @@ def _month_label(month: str) -> str:
 class PortfolioScreen(AdoptScreen):
     """Portfolio insights for the signed-in principal, in the app's scope."""
 
-    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    CSS_PATH = tcss("portfolio.tcss")
     # Width: the trend's month table beside the chart from 110 columns, the
     # opportunity lists in a 2x2 grid from 180. Height: the overview adds the
     # band chart from 32 rows.

@@ -21,6 +21,7 @@ from adopt_tui.auth.permissions import Perm
 from adopt_tui.store import settings as store
 from adopt_tui.tui.admin import ConfirmDialog, CoreCalls, CoreDone, CoreRefused, app_now, idle_guard
 from adopt_tui.tui.app import AdoptScreen
+from adopt_tui.tui.screens import tcss
 from adopt_tui.tui.widgets.footer import KeysFooter
 
 GROUPS = (
@@ -37,7 +38,7 @@ def _shown(value: float) -> str:
 class SettingsScreen(CoreCalls, AdoptScreen):
     """One input per setting; Ctrl+S saves the changed ones."""
 
-    CSS_PATH = "settings.tcss"
+    CSS_PATH = tcss("settings.tcss")
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="settings.save", tooltip="Save the changed settings (audited)"),

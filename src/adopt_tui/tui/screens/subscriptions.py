@@ -18,8 +18,8 @@ from adopt_tui.tui.app import AdoptScreen
 from adopt_tui.tui.messages import SubscriptionsLoaded
 from adopt_tui.tui.screens.customer import STATUS_WORDS
 from adopt_tui.tui.widgets.figures import small_table, warn_style
-from adopt_tui.tui.widgets.status import StatusLine
 from adopt_tui.tui.widgets.footer import KeysFooter
+from adopt_tui.tui.widgets.status import StatusLine
 
 
 def attention(row) -> str:

@@ -26,6 +26,7 @@ from adopt_tui.auth.permissions import Perm, Role
 from adopt_tui.tui.admin import ConfirmDialog, CoreCalls, CoreDone, app_now
 from adopt_tui.tui.app import AdoptScreen, WorkerFailures
 from adopt_tui.tui.format import NA
+from adopt_tui.tui.screens import tcss
 from adopt_tui.tui.widgets.figures import cursor_row_key
 from adopt_tui.tui.widgets.footer import KeysFooter
 
@@ -66,7 +67,7 @@ def _state_text(info: AccountInfo) -> Text:
 class UsersScreen(CoreCalls, AdoptScreen):
     """The account list; the actions work on the highlighted account."""
 
-    CSS_PATH = "users.tcss"
+    CSS_PATH = tcss("users.tcss")
     AUTO_FOCUS = "#users-table"
 
     BINDINGS = [
@@ -385,7 +386,7 @@ class UsersScreen(CoreCalls, AdoptScreen):
 class AddUserDialog(WorkerFailures, ModalScreen[tuple[str, str, Role] | None]):
     """User name, display name, role. Dismisses with them, or None."""
 
-    CSS_PATH = "users.tcss"
+    CSS_PATH = tcss("users.tcss")
     AUTO_FOCUS = "#new-username"
 
     BINDINGS = [
@@ -445,7 +446,7 @@ class AddUserDialog(WorkerFailures, ModalScreen[tuple[str, str, Role] | None]):
 class TemporaryPasswordDialog(ModalScreen[None]):
     """Shows a temporary password once, with a copy key."""
 
-    CSS_PATH = "users.tcss"
+    CSS_PATH = tcss("users.tcss")
 
     BINDINGS = [
         Binding("c", "copy", "Copy", id="users.password.copy", tooltip="Copy the password to the clipboard"),
@@ -487,7 +488,7 @@ class TemporaryPasswordDialog(ModalScreen[None]):
 class CustomerPicker(ModalScreen[list[str] | None]):
     """Pick several customers from a filterable list; dismisses with their tenant ids, or None."""
 
-    CSS_PATH = "users.tcss"
+    CSS_PATH = tcss("users.tcss")
     AUTO_FOCUS = "#picker-filter"
 
     BINDINGS = [

@@ -161,8 +161,13 @@ class AdoptScreen(WorkerFailures, Screen):
 
 
 def _import_heavy_modules() -> None:
+    """What the screens after login need, imported while the login screen waits for input."""
     import adopt_tui.auth.accounts  # noqa: F401  (argon2 and its dummy hash)
     import adopt_tui.metrics.read  # noqa: F401  (pandas)
+    import adopt_tui.tui.admin  # noqa: F401  (the idle lock, installed at login)
+    import adopt_tui.tui.screens.customer  # noqa: F401
+    import adopt_tui.tui.screens.customers  # noqa: F401  (numpy, pyarrow, textual-fastdatatable)
+    import adopt_tui.tui.screens.portfolio  # noqa: F401  (tabs, charts)
 
 
 class AdoptApp(App):
@@ -292,12 +297,15 @@ class AdoptApp(App):
     # ----------------------------------------------------------------- idle lock
 
     async def on_event(self, event: events.Event) -> None:
-        admin = _admin_module()
-        if admin is not None and self.principal is not None:
-            admin.idle_touch(self, event)
+        if self.principal is not None:  # the idle lock exists only while signed in
+            admin = _admin_module()
+            if admin is not None:
+                admin.idle_touch(self, event)
         await super().on_event(event)
 
     def is_locked(self) -> bool:
+        if self.principal is None:  # the idle lock is installed at login (signed_in) and removed at logout
+            return False
         admin = _admin_module()
         return admin is not None and admin.is_locked(self)
 

@@ -316,7 +316,9 @@ class AdoptApp(App):
         if admin is not None:
             clock = (lambda: self.clock().timestamp()) if self._clock_given else None
             admin.install_idle_lock(self, clock)
-        self.switch_screen(CustomerListScreen())
+        home = CustomerListScreen()
+        home.prefetch()  # read the customers while the screen is built
+        self.switch_screen(home)
 
     def can(self, perm: Perm) -> bool:
         return self.principal is not None and self.principal.can(perm)

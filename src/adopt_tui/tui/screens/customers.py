@@ -18,6 +18,7 @@ SQL, no per-row widgets); the table draws only the rows on screen.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -31,7 +32,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
 from adopt_tui.auth.permissions import Perm
 from adopt_tui.tui import format as fmt
@@ -105,6 +106,18 @@ def sorted_positions(frame: pd.DataFrame, sort: str, descending: bool) -> np.nda
     else:
         ordered = frame.sort_values("sort_name", ascending=not descending, kind="stable")
     return ordered.index.to_numpy(dtype=np.int64)
+
+
+def read_rows(app, scope: str, as_of: str | None, sort: str, descending: bool) -> CustomerRows:
+    """Read ``customer_table`` for the signed-in principal and make it ready for the list
+    (in a worker thread: its own database connection)."""
+    from adopt_tui.metrics.read import customer_table
+
+    with app.db() as conn:
+        frame = customer_table(conn, app.principal, scope, as_of)
+    rows = CustomerRows(frame)
+    rows.order(sort, descending)
+    return rows
 
 
 class CustomerRows:
@@ -304,6 +317,7 @@ class CustomerListScreen(AdoptScreen):
         self.descending = False
         self.view_serial = 0  # counts the row selections shown
         self._cache: dict[tuple[str, str | None], CustomerRows] = {}
+        self._prefetched: tuple[tuple[str, str | None], Worker] | None = None
         self._positions: np.ndarray | None = None
         self._view: pd.DataFrame | None = None
         self._ids: list[int] = []
@@ -369,22 +383,41 @@ class CustomerListScreen(AdoptScreen):
     def _scope_changed(self, _scope: str) -> None:
         self.load()
 
+    def prefetch(self) -> None:
+        """Start reading the rows now, before the screen is shown (the app calls this
+        right after login, so that reading overlaps building and showing the screen)."""
+        key = (self.app.scope, self.app.as_of)
+        worker = self.app.run_worker(
+            partial(read_rows, self.app, *key, self.sort_key, self.descending),
+            thread=True, group="customers", exit_on_error=False, description="loading the customers",
+        )
+        self._prefetched = (key, worker)
+
     def load(self, *, force: bool = False) -> None:
         key = (self.app.scope, self.app.as_of)
+        prefetched, self._prefetched = self._prefetched, None
         if not force and key in self._cache:
             self._loaded(self._cache[key])
             return
         self.query_one("#table-holder").loading = True
+        if not force and prefetched is not None and prefetched[0] == key:
+            self._adopt(prefetched[1], *key)
+            return
         self._load(*key, self.sort_key, self.descending)
+
+    @work(exclusive=True, group="customers", exit_on_error=False, description="loading the customers")
+    async def _adopt(self, worker: Worker, scope: str, as_of: str | None) -> None:
+        """Take the rows the prefetch reads (its failure, if any, is reported by the app)."""
+        try:
+            rows = await worker.wait()
+        except (WorkerCancelled, WorkerFailed):
+            self.query_one("#table-holder").loading = False
+            return
+        self.post_message(CustomersLoaded(rows, scope, as_of))
 
     @work(thread=True, exclusive=True, group="customers", exit_on_error=False, description="loading the customers")
     def _load(self, scope: str, as_of: str | None, sort: str, descending: bool) -> None:
-        from adopt_tui.metrics.read import customer_table
-
-        with self.app.db() as conn:
-            frame = customer_table(conn, self.app.principal, scope, as_of)
-        rows = CustomerRows(frame)
-        rows.order(sort, descending)
+        rows = read_rows(self.app, scope, as_of, sort, descending)
         if not get_current_worker().is_cancelled:
             self.post_message(CustomersLoaded(rows, scope, as_of))
 

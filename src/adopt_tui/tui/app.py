@@ -482,7 +482,15 @@ class AdoptApp(App):
         if cls is None:
             self.notify("Portfolio insights are not available in this build.", severity="warning")
             return
-        self.show(cls, lambda: cls(self.scope, self.as_of))
+
+        def make() -> Screen:
+            screen = cls(self.scope, self.as_of)
+            prefetch = getattr(screen, "prefetch", None)
+            if callable(prefetch):
+                prefetch()  # read the figures while the screen is built and drawn
+            return screen
+
+        self.show(cls, make)
 
     def open_export(self, customer_id: int | None = None, filtered_ids: list[int] | None = None) -> None:
         cls = export_dialog_class()

@@ -97,9 +97,16 @@ MARKER_TEXT = [
 ]
 
 
+def _trend_rank(trend: np.ndarray) -> np.ndarray:
+    """▲ 1, = 0, ▼ -1, anything else missing (NaN)."""
+    return np.select([trend == "▲", trend == "=", trend == "▼"], [1.0, 0.0, -1.0], default=np.nan)
+
+
 def sorted_positions(frame: pd.DataFrame, sort: str, descending: bool) -> np.ndarray:
     """Row positions of ``frame`` (a RangeIndex) in the list's order: by ``sort``, then by name;
     missing values last; ties keep the frame's order."""
+    if sort == "sort_name" and not descending and frame.sort_name.is_monotonic_increasing:
+        return np.arange(len(frame), dtype=np.int64)  # customer_table's own order: nothing to sort
     if sort != "sort_name":
         ordered = frame.sort_values([sort, "sort_name"], ascending=[not descending, True], na_position="last",
                                     kind="stable")
@@ -142,7 +149,7 @@ class CustomerRows:
         self.frame = frame.assign(
             sort_name=frame.name.str.lower(),
             marker_rank=marker_rank.astype("int64"),
-            trend_rank=frame.trend.map({"▲": 1, "=": 0, "▼": -1}).astype("float64"),
+            trend_rank=_trend_rank(frame.trend.to_numpy()),
             is_over_100=over,
         )
         code = over * 1 + (over & unexplained) * 2 + low * 4 + upsell * 8 + renewal * 16

@@ -19,6 +19,12 @@ instead until the process is idle (``pilot.pause()``, the first version of this
 benchmark): that adds 20 ms polling steps and any background work still
 running, e.g. the portfolio's trend, which loads after the screen is drawn.
 
+``--data-ms customer_table=50,portfolio=100,portfolio_trend=100`` is a
+projection, not a measurement of the data layer: those ``metrics.read`` calls
+are made once before the session (same arguments as the screens pass) and
+then answered from memory after the given delay (a sleep in the worker
+thread). It shows what the screens cost once the data side is that fast.
+
 ``startup`` runs ``adopt-tui --db DB`` in a pseudo-terminal and measures from
 process start until the login screen's text has been written to the terminal.
 """
@@ -62,6 +68,40 @@ def _serial(screen) -> object:
 
 def _loaded(screen) -> bool:
     return getattr(screen, "rows", None) is not None or getattr(screen, "view", None) is not None
+
+
+def serve_data_from_memory(db: str, user: str, password: str, delays_ms: dict[str, float]) -> None:
+    """See --data-ms in the module docstring."""
+    import dataclasses
+
+    import adopt_tui.metrics.read as read
+    from adopt_tui.auth.accounts import login
+    from adopt_tui.store import connect
+
+    calls = {
+        "customer_table": lambda fn, conn, p: fn(conn, p, "all", None),
+        "portfolio": lambda fn, conn, p: fn(conn, p, "all", None, with_trend=False),
+        "portfolio_trend": lambda fn, conn, p: fn(conn, p, "all", None),
+    }
+    conn = connect(db)
+    principal = login(conn, user, password)
+    for name, ms in delays_ms.items():
+        real = getattr(read, name)
+        answer = calls[name](real, conn, principal)
+
+        def served(conn, principal, scope="all", as_of=None, *args, _real=real, _answer=answer, _ms=ms,
+                   **kwargs):
+            if scope != "all" or as_of is not None or args or kwargs.get("table") is not None:
+                return _real(conn, principal, scope, as_of, *args, **kwargs)
+            time.sleep(_ms / 1000)
+            if dataclasses.is_dataclass(_answer):
+                return dataclasses.replace(_answer)
+            if hasattr(_answer, "copy"):
+                return _answer.copy(deep=False) if hasattr(_answer, "columns") else _answer.copy()
+            return _answer
+
+        setattr(read, name, served)
+    conn.close()
 
 
 def _key(app, key: str, character: str | None) -> None:
@@ -223,11 +263,20 @@ def main(argv: list[str]) -> int:
         at = argv.index("--settle")
         SETTLE = argv[at + 1]
         argv = argv[:at] + argv[at + 2:]
+    data_ms: dict[str, float] = {}
+    if "--data-ms" in argv:
+        at = argv.index("--data-ms")
+        data_ms = {k: float(v) for k, v in (item.split("=") for item in argv[at + 1].split(","))}
+        argv = argv[:at] + argv[at + 2:]
     mode, db = argv[0], argv[1]
     if mode == "session":
         from benchmarks.common import ADMIN, admin_password
 
+        if data_ms:
+            serve_data_from_memory(db, ADMIN, admin_password(), data_ms)
         result = asyncio.run(session(db, ADMIN, admin_password()))
+        if data_ms:
+            result["data_ms_projection"] = data_ms
     else:
         result = startup(db)
     print(json.dumps(result))

@@ -234,7 +234,10 @@ class AdoptApp(App):
     """adopt-tui. Build it with :func:`make_app`."""
 
     TITLE = "adopt-tui"
-    CSS_PATH = "app.tcss"
+    # The login screen's stylesheet is read with the app's: shown first, it would otherwise
+    # be read when the screen is pushed, and a new stylesheet makes Textual parse every
+    # stylesheet again (~20-40 ms before the login screen is drawn).
+    CSS_PATH = ["app.tcss", str(Path(__file__).parent / "screens" / "login.tcss")]
     ENABLE_COMMAND_PALETTE = True
     COMMAND_PALETTE_BINDING = "ctrl+p"
     COMMANDS = App.COMMANDS | {lambda: _commands_provider()}
@@ -292,10 +295,16 @@ class AdoptApp(App):
         from adopt_tui.tui.screens.login import LoginScreen
 
         self.push_screen(LoginScreen(self.demo_accounts))
-        # While someone types their password, load what the customer list needs
-        # (pandas, the metrics reader, the password hasher, the screens) and read
-        # the screens' stylesheets: the login screen itself is drawn without them.
-        self.set_timer(0.2, self._warm_up)
+
+    def login_screen_drawn(self) -> None:
+        """The login screen calls this after its first frame. While someone types their
+        password, load what the customer list needs (pandas, the metrics reader, the
+        password hasher, the screens) and read the screens' stylesheets: the login
+        screen itself is drawn without them, and (0.1 s after it is on the terminal,
+        not at a fixed time after start) nothing of this delays it on a slow start."""
+        if not getattr(self, "_warming_up", False):
+            self._warming_up = True
+            self.set_timer(0.1, self._warm_up)
 
     def _warm_up(self) -> None:
         from adopt_tui.tui.screens import CSS_AHEAD

@@ -58,6 +58,11 @@ class LoginScreen(AdoptScreen):
                     yield Static(self._demo_text(), id="demo-accounts")
         yield KeysFooter()
 
+    def on_mount(self) -> None:
+        after_first_frame = getattr(self.app, "login_screen_drawn", None)
+        if callable(after_first_frame):
+            self.call_after_refresh(after_first_frame)
+
     def _demo_text(self) -> Text:
         text = Text("Demo accounts (demo data only)\n", style="bold")
         for username, role, password in self.demo_accounts or []:

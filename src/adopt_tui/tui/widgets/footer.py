@@ -102,8 +102,13 @@ class KeysFooter(Footer):
     # ----------------------------------------------------------------- Footer's hooks
 
     def compose(self):
+        # Footer composes nothing until the screen's first bindings signal, then composes
+        # again: an extra layout and draw of every screen. The screen's keys are known
+        # now (a later change, e.g. when the focus lands, is updated in place).
         if not self._bindings_ready:
-            return
+            if self.compact or not self.is_attached:
+                return
+            self._bindings_ready = True
         wanted = self._wanted() if not self.compact else None
         if wanted is None:
             self._shown = None

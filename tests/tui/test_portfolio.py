@@ -252,3 +252,25 @@ def test_snapshot_trend(snap_compare, demo_db, size):
 
     app = make_app(demo_db, clock=lambda: NOW, theme="textual-dark")
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_the_trend_tab_fills_the_screen_after_a_customer_was_opened(demo_db):
+    """customer.tcss once styled every #trend, the portfolio's Trend tab included
+    (12 rows high), but only after a customer's insights had been opened."""
+    heights = []
+    for visit_a_customer in (False, True):
+        app = make_app(demo_db, clock=lambda: NOW, theme="textual-dark")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await sign_in(app, pilot, "admin")
+            if visit_a_customer:
+                await pilot.press("enter")
+                await settle(app, pilot)
+                assert app.screen.query("#trend")  # the customer's chart
+                await pilot.press("escape")
+                await settle(app, pilot)
+            await pilot.press("p")
+            await settle(app, pilot)
+            await pilot.press("6")
+            await settle(app, pilot)
+            heights.append(app.screen.query_one("#trend-chart", TrendChart).size.height)
+    assert heights[0] == heights[1] > 12

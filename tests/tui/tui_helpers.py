@@ -27,9 +27,17 @@ def build(db_path, **kwargs) -> AdoptApp:
 
 
 async def settle(pilot, rounds: int = 3) -> None:
-    """Let workers finish and their messages land (a few rounds: loads chain)."""
+    """Let workers finish and their messages land (a few rounds: loads chain).
+
+    A worker that fails is the app's to report (an error dialog, which tests
+    look for): waiting for it here does not raise."""
+    from textual.worker import WorkerFailed
+
     for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerFailed:
+            pass
         await pilot.pause()
 
 

@@ -12,7 +12,7 @@ from textual.message import Message
 from adopt_tui.auth.permissions import Principal
 
 if TYPE_CHECKING:  # pandas costs ~0.6 s to import: keep it off the path to the login screen
-    import pandas as pd
+    from adopt_tui.tui.screens.customers import CustomerRows
 
 
 class LoggedIn(Message):
@@ -29,11 +29,11 @@ class LoginRefused(Message):
 
 
 class CustomersLoaded(Message):
-    """customer_table() for one (scope, as_of)."""
+    """customer_table() for one (scope, as_of), ready for the list."""
 
-    def __init__(self, frame: pd.DataFrame, scope: str, as_of: str | None) -> None:
+    def __init__(self, rows: CustomerRows, scope: str, as_of: str | None) -> None:
         super().__init__()
-        self.frame = frame
+        self.rows = rows
         self.scope = scope
         self.as_of = as_of
 

@@ -14,13 +14,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from adopt_tui.auth import audit
 from adopt_tui.auth.audit import AuditEntry
 from adopt_tui.tui.admin import CoreCalls, CoreDone, CoreRefused
 from adopt_tui.tui.app import AdoptScreen
+from adopt_tui.tui.screens import tcss
 from adopt_tui.tui.widgets.figures import cursor_row_key
+from adopt_tui.tui.widgets.footer import KeysFooter
 
 DETAIL_WIDTH = 60  # characters of the detail shown in the table; the pane shows all
 
@@ -54,7 +56,7 @@ def _one_line(text: str, width: int) -> str:
 class AuditScreen(CoreCalls, AdoptScreen):
     """The audit log, one page at a time; the highlighted entry in full below."""
 
-    CSS_PATH = "audit.tcss"
+    CSS_PATH = tcss("audit.tcss")
     AUTO_FOCUS = "#audit-table"
     PAGE_SIZE = 100
 
@@ -89,7 +91,7 @@ class AuditScreen(CoreCalls, AdoptScreen):
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="audit-detail")
         yield Static("", id="audit-page", classes="muted")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#audit-table", DataTable)

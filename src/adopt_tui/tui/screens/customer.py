@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Footer, Static
-from textual.worker import get_current_worker
+from textual.widgets import Static
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState, get_current_worker
 
 from adopt_tui.auth.permissions import Perm
 from adopt_tui.metrics.rules import EXPLANATIONS
 from adopt_tui.tui import format as fmt
 from adopt_tui.tui.app import SCOPE_LABELS, AdoptScreen, export_dialog_class
 from adopt_tui.tui.messages import CustomerLoaded
+from adopt_tui.tui.screens import tcss
 from adopt_tui.tui.widgets.figures import small_table, warn_style
+from adopt_tui.tui.widgets.footer import KeysFooter
 from adopt_tui.tui.widgets.status import StatusLine
 
 WIDE = 150  # from this width the insights use two columns
@@ -37,6 +41,16 @@ def describe_subscriptions(subs: list[dict]) -> str:
         words.append(f"({CHANNEL_WORDS.get(s['channel'], s['channel'])})")
         parts.append(" ".join(words))
     return "; ".join(parts) or fmt.NA
+
+
+def read_customer(app, customer_id: int, scope: str, as_of: str | None) -> tuple:
+    """``customer_figures`` and ``customer_trend`` (in a worker thread: its own connection)."""
+    from adopt_tui.metrics.read import customer_figures, customer_trend
+
+    with app.db() as conn:
+        figures = customer_figures(conn, app.principal, customer_id, scope, as_of)
+        trend = customer_trend(conn, app.principal, customer_id, scope, as_of)
+    return figures, trend
 
 
 def trend_chart_class():
@@ -63,7 +77,7 @@ class Sparklines(Static):
 class CustomerScreen(AdoptScreen):
     """Customer insights for one customer; [ and ] walk the customer list's order."""
 
-    CSS_PATH = "customer.tcss"
+    CSS_PATH = tcss("customer.tcss")
     AUTO_FOCUS = "#insights"
 
     BINDINGS = [
@@ -83,22 +97,77 @@ class CustomerScreen(AdoptScreen):
         self.order = list(order or [])
         self.figures = None
         self.trend: list = []
+        self._prefetched: Worker | None = None
+        self._prefetched_for: tuple | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="customer-title")
+        # the two-column layout from the start: set on the first resize instead, it restyled
+        # and laid out every widget of the screen a second time
+        self.set_class(self.app.size.width >= WIDE, "-wide")
+        ready = self._prefetched_result()
+        if ready is not None:
+            # read before the screen was shown (app.open_customer): drawn with the screen
+            self.figures, self.trend = ready
+            self._prefetched = None
+        yield Static(self._title() if ready is not None else "", id="customer-title")
         with VerticalScroll(id="insights"):
-            yield Vertical(id="content")
+            if ready is not None:
+                with Vertical(id="content"):
+                    yield self._columns()
+            else:
+                yield Vertical(id="content")
         yield StatusLine()
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.watch(self.app, "scope", lambda _scope: self.load(), init=False)
-        self.load()
+        prefetched, self._prefetched = self._prefetched, None
+        if self.figures is not None:
+            self.query_one(StatusLine).set(as_of=self.figures.as_of or "")
+            self.refresh_bindings()
+        elif prefetched is not None and prefetched.state == WorkerState.ERROR:
+            pass  # reported by the app (an error dialog over this screen)
+        elif prefetched is not None and not prefetched.is_finished and self._prefetched_for == self._now_for():
+            self.query_one("#insights").loading = True
+            self._adopt(prefetched, self.customer_id, self.app.scope)
+        else:
+            self.load()
 
     def on_resize(self, event) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
 
     # ----------------------------------------------------------------- data
+
+    def prefetch(self) -> Worker:
+        """Start reading the figures before the screen is shown (app.open_customer
+        shows it when they are read, or after a moment if that takes longer)."""
+        app = self.app
+        self._prefetched_for = self._now_for()
+        self._prefetched = app.run_worker(
+            partial(read_customer, app, self.customer_id, app.scope, app.as_of),
+            thread=True, group="customer", exit_on_error=False, description="loading the customer",
+        )
+        return self._prefetched
+
+    def _now_for(self) -> tuple:
+        return (self.customer_id, self.app.scope, self.app.as_of)
+
+    def _prefetched_result(self) -> tuple | None:
+        """The prefetch's figures if they are read and still the ones to show (same scope, as-of)."""
+        worker = self._prefetched
+        if worker is None or worker.state != WorkerState.SUCCESS or self._prefetched_for != self._now_for():
+            return None
+        return worker.result
+
+    @work(exclusive=True, group="customer", exit_on_error=False, description="loading the customer")
+    async def _adopt(self, worker: Worker, customer_id: int, scope: str) -> None:
+        """Take the figures the prefetch reads (its failure, if any, is reported by the app)."""
+        try:
+            figures, trend = await worker.wait()
+        except (WorkerCancelled, WorkerFailed):
+            self.query_one("#insights").loading = False
+            return
+        self.post_message(CustomerLoaded(customer_id, scope, figures, trend))
 
     def show_customer(self, customer_id: int, order: list[int] | None = None) -> None:
         self.customer_id = int(customer_id)
@@ -115,13 +184,9 @@ class CustomerScreen(AdoptScreen):
         self.refresh_bindings()
         self._load(self.customer_id, self.app.scope, self.app.as_of)
 
-    @work(thread=True, exclusive=True, group="customer", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="customer", exit_on_error=False, description="loading the customer")
     def _load(self, customer_id: int, scope: str, as_of: str | None) -> None:
-        from adopt_tui.metrics.read import customer_figures, customer_trend
-
-        with self.app.db() as conn:
-            figures = customer_figures(conn, self.app.principal, customer_id, scope, as_of)
-            trend = customer_trend(conn, self.app.principal, customer_id, scope, as_of)
+        figures, trend = read_customer(self.app, customer_id, scope, as_of)
         if not get_current_worker().is_cancelled:
             self.post_message(CustomerLoaded(customer_id, scope, figures, trend))
 
@@ -134,28 +199,29 @@ class CustomerScreen(AdoptScreen):
         self.refresh_bindings()
 
     def on_worker_state_changed(self, event) -> None:
-        from textual.worker import WorkerState
-
         if event.state == WorkerState.ERROR and event.worker.group == "customer":
             self.query_one("#insights").loading = False
 
     # ----------------------------------------------------------------- drawing
 
-    async def _render_figures(self) -> None:
-        f = self.figures
-        c = f.customer
+    def _title(self) -> Text:
         position = ""
         if self.customer_id in self.order:
             position = f"  ({self.order.index(self.customer_id) + 1} of {len(self.order)})"
-        title = Text(c.name, style="bold")
+        title = Text(self.figures.customer.name, style="bold")
         title.append(position, style="dim")
-        self.query_one("#customer-title", Static).update(title)
-        self.query_one(StatusLine).set(as_of=f.as_of or "")
+        return title
 
+    def _columns(self) -> Widget:
+        return Horizontal(Vertical(*self._left(), id="col-left"), Vertical(*self._right(), id="col-right"),
+                          id="cols")
+
+    async def _render_figures(self) -> None:
+        self.query_one("#customer-title", Static).update(self._title())
+        self.query_one(StatusLine).set(as_of=self.figures.as_of or "")
         content = self.query_one("#content")
         await content.remove_children()
-        left, right = self._left(), self._right()
-        await content.mount(Horizontal(Vertical(*left, id="col-left"), Vertical(*right, id="col-right"), id="cols"))
+        await content.mount(self._columns())
         self.query_one("#insights").scroll_home(animate=False)
 
     def _left(self) -> list[Widget]:

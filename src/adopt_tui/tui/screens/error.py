@@ -9,8 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, OptionList, Static
+from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
+
+from adopt_tui.tui.widgets.footer import KeysFooter
 
 
 class ErrorDialog(ModalScreen[None]):
@@ -57,7 +59,7 @@ class ErrorDialog(ModalScreen[None]):
             with VerticalScroll():
                 yield Static(Text(self.message), id="error-message")
             yield Button("OK", id="error-ok", variant="error")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#error-ok", Button).focus()
@@ -106,7 +108,7 @@ class ChoiceDialog(ModalScreen[str | None]):
             yield OptionList(*[
                 Option(label if isinstance(label, Text) else Text(label), id=key) for key, label in self.choices
             ], id="choices")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
@@ -165,7 +167,7 @@ class ConfirmDialog(ModalScreen[bool]):
             with Horizontal(id="confirm-buttons"):
                 yield Button(self.yes, id="confirm-yes", variant="warning", compact=True)
                 yield Button(self.no, id="confirm-no", variant="primary", compact=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#confirm-no", Button).focus()  # the safe answer first

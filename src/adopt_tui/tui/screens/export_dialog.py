@@ -25,14 +25,16 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import (
-    Button, Checkbox, Footer, Input, Label, ProgressBar, RadioButton, RadioSet, Static,
+    Button, Checkbox, Input, Label, ProgressBar, RadioButton, RadioSet, Static,
 )
 from textual.worker import Worker, WorkerState
 
 from adopt_tui.auth.permissions import Perm
 from adopt_tui.errors import AdoptError
 from adopt_tui.tui.app import WorkerFailures
+from adopt_tui.tui.screens import tcss
 from adopt_tui.tui.screens.error import ConfirmDialog
+from adopt_tui.tui.widgets.footer import KeysFooter
 from adopt_tui.tui.widgets.toggles import Check, Radio
 
 KIND_LABELS = {
@@ -105,7 +107,7 @@ class CustomerName(Message):
 class ExportDialog(WorkerFailures, ModalScreen):
     """Export deployment, usage, one customer's users or the portfolio summary."""
 
-    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    CSS_PATH = tcss("export_dialog.tcss")
     AUTO_FOCUS = "#export-kind"
 
     BINDINGS = [
@@ -205,7 +207,7 @@ class ExportDialog(WorkerFailures, ModalScreen):
             with Horizontal(id="export-buttons"):
                 yield Button("Export", id="export-start", variant="primary", compact=True)
                 yield Button("Cancel", id="export-close", compact=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         principal = getattr(self.app, "principal", None)

@@ -8,11 +8,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from adopt_tui.tui.app import AdoptScreen
 from adopt_tui.tui.screens.error import ChoiceDialog
 from adopt_tui.tui.widgets.figures import small_table
+from adopt_tui.tui.widgets.footer import KeysFooter
 
 GLOSSARY: list[tuple[str, str]] = [
     ("Licenses sold", "Seats bought in subscriptions in good standing that are not trials."),
@@ -105,7 +106,7 @@ class HelpScreen(AdoptScreen):
             for term, text in GLOSSARY:
                 yield Static(Text(term), classes="glossary-term")
                 yield Static(Text(text))
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

@@ -38,13 +38,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList, Suggester
-from textual.widgets import Button, DirectoryTree, Footer, Input, Label, OptionList, ProgressBar, Static
+from textual.widgets import Button, DirectoryTree, Input, Label, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from adopt_tui.auth.permissions import Perm
 from adopt_tui.errors import AdoptError, InputError
 from adopt_tui.tui.app import AdoptScreen
+from adopt_tui.tui.screens import tcss
+from adopt_tui.tui.widgets.footer import KeysFooter
 
 GLOB_CHARS = "*?["
 COMPLETION_LIMIT = 200   # candidate names kept for the hint line
@@ -487,7 +489,7 @@ class FilePicker(ModalScreen[list[Path] | None]):
             yield SafeDirectoryTree(self.start, self.chosen, id="picker-tree")
             yield Static(Text("Enter adds or removes a file (+ marks it) or opens a directory; b adds a "
                               "directory as a CSV bundle; u goes up; Escape: done."), id="picker-hint")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self._title()
@@ -536,7 +538,7 @@ class FilePicker(ModalScreen[list[Path] | None]):
 class ImportScreen(AdoptScreen):
     """Import partner files: add files, check (F5), import (Ctrl+S)."""
 
-    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    CSS_PATH = tcss("import_data.tcss")
     AUTO_FOCUS = "#import-path"
 
     BINDINGS = [
@@ -591,7 +593,7 @@ class ImportScreen(AdoptScreen):
             yield Button("Check", id="import-check", compact=True)
             yield Button("Import", id="import-run", variant="primary", compact=True)
             yield Button("Back", id="import-back", compact=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         principal = getattr(self.app, "principal", None)

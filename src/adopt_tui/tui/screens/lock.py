@@ -23,7 +23,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from adopt_tui.auth import accounts, audit
 from adopt_tui.auth.permissions import Principal
@@ -31,6 +31,8 @@ from adopt_tui.auth.session import IdleLock
 from adopt_tui.errors import LoginFailed
 from adopt_tui.tui.admin import CoreCalls, CoreDone, CoreRefused, PaletteOff, app_now, record_audit
 from adopt_tui.tui.app import WorkerFailures
+from adopt_tui.tui.screens import tcss
+from adopt_tui.tui.widgets.footer import KeysFooter
 
 WRONG_PASSWORD = "Wrong password, or the account is now locked or disabled. Try again, or log out (Ctrl+L)."
 
@@ -47,7 +49,7 @@ class IdleLockScreen(PaletteOff, CoreCalls, WorkerFailures, ModalScreen[Principa
     gone by the time the lock closes.)
     """
 
-    CSS_PATH = "lock.tcss"
+    CSS_PATH = tcss("lock.tcss")
     AUTO_FOCUS = "#idle-password"
 
     BINDINGS = [
@@ -75,7 +77,7 @@ class IdleLockScreen(PaletteOff, CoreCalls, WorkerFailures, ModalScreen[Principa
                               "continue; your work is kept."), id="idle-text")
             yield Input(id="idle-password", password=True, placeholder="password")
             yield Static("", id="idle-message")
-        yield Footer()
+        yield KeysFooter()
 
     @on(Input.Submitted, "#idle-password")
     def _submitted(self, event: Input.Submitted) -> None:

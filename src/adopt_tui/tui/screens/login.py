@@ -7,12 +7,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from adopt_tui.auth.permissions import Role
 from adopt_tui.errors import LoginFailed
 from adopt_tui.tui.app import AdoptScreen
 from adopt_tui.tui.messages import LoggedIn, LoginRefused
+from adopt_tui.tui.screens import tcss
+from adopt_tui.tui.widgets.footer import KeysFooter
 
 GENERIC = "Login failed: wrong user name or password, or the account is disabled or locked."
 
@@ -27,7 +29,7 @@ def _role_label(role) -> str:
 class LoginScreen(AdoptScreen):
     """User name, masked password; Enter submits."""
 
-    CSS_PATH = "login.tcss"
+    CSS_PATH = tcss("login.tcss")
     AUTO_FOCUS = "#username"
 
     BINDINGS = [
@@ -54,7 +56,12 @@ class LoginScreen(AdoptScreen):
                 yield Static("", id="login-message")
                 if self.demo_accounts:
                     yield Static(self._demo_text(), id="demo-accounts")
-        yield Footer()
+        yield KeysFooter()
+
+    def on_mount(self) -> None:
+        after_first_frame = getattr(self.app, "login_screen_drawn", None)
+        if callable(after_first_frame):
+            self.call_after_refresh(after_first_frame)
 
     def _demo_text(self) -> Text:
         text = Text("Demo accounts (demo data only)\n", style="bold")

@@ -15,13 +15,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from adopt_tui.auth import accounts, passwords
 from adopt_tui.auth.permissions import Principal
 from adopt_tui.errors import LoginFailed
 from adopt_tui.tui.admin import CoreCalls, CoreDone, CoreRefused, PaletteOff, app_now
 from adopt_tui.tui.app import WorkerFailures
+from adopt_tui.tui.screens import tcss
+from adopt_tui.tui.widgets.footer import KeysFooter
 
 WRONG_CURRENT = "The current password is not right (or the account is locked or disabled)."
 
@@ -29,7 +31,7 @@ WRONG_CURRENT = "The current password is not right (or the account is locked or 
 class ChangePasswordScreen(PaletteOff, CoreCalls, WorkerFailures, ModalScreen[Principal | None]):
     """Current password, new password twice. Ctrl+S (or Enter in the last field) changes it."""
 
-    CSS_PATH = "password.tcss"
+    CSS_PATH = tcss("password.tcss")
     AUTO_FOCUS = "#pw-current"
 
     BINDINGS = [
@@ -60,7 +62,7 @@ class ChangePasswordScreen(PaletteOff, CoreCalls, WorkerFailures, ModalScreen[Pr
             yield Label("New password again")
             yield Input(id="pw-repeat", password=True)
             yield Static("", id="pw-message")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         if self.username is None:

@@ -15,12 +15,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.validation import Number
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from adopt_tui.auth.permissions import Perm
 from adopt_tui.store import settings as store
 from adopt_tui.tui.admin import ConfirmDialog, CoreCalls, CoreDone, CoreRefused, app_now, idle_guard
 from adopt_tui.tui.app import AdoptScreen
+from adopt_tui.tui.screens import tcss
+from adopt_tui.tui.widgets.footer import KeysFooter
 
 GROUPS = (
     ("Recommendation thresholds (changing one recomputes the figures)",
@@ -36,7 +38,7 @@ def _shown(value: float) -> str:
 class SettingsScreen(CoreCalls, AdoptScreen):
     """One input per setting; Ctrl+S saves the changed ones."""
 
-    CSS_PATH = "settings.tcss"
+    CSS_PATH = tcss("settings.tcss")
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="settings.save", tooltip="Save the changed settings (audited)"),
@@ -61,7 +63,7 @@ class SettingsScreen(CoreCalls, AdoptScreen):
                                     tooltip=f"{s.minimum:g} to {s.maximum:g} {s.unit}")
                         yield Static(f"{s.unit}  ({s.minimum:g}–{s.maximum:g})", classes="setting-unit muted")
         yield Static("", id="settings-status")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#settings-form").loading = True

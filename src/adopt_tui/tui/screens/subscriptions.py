@@ -11,13 +11,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from adopt_tui.tui import format as fmt
 from adopt_tui.tui.app import AdoptScreen
 from adopt_tui.tui.messages import SubscriptionsLoaded
 from adopt_tui.tui.screens.customer import STATUS_WORDS
 from adopt_tui.tui.widgets.figures import small_table, warn_style
+from adopt_tui.tui.widgets.footer import KeysFooter
 from adopt_tui.tui.widgets.status import StatusLine
 
 
@@ -51,7 +52,7 @@ class SubscriptionsScreen(AdoptScreen):
         yield Static("", id="subs-title")
         yield Vertical(id="subs-body")
         yield StatusLine()
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#subs-body").loading = True

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from adopt_tui.auth import accounts
@@ -26,7 +26,9 @@ from adopt_tui.auth.permissions import Perm, Role
 from adopt_tui.tui.admin import ConfirmDialog, CoreCalls, CoreDone, app_now
 from adopt_tui.tui.app import AdoptScreen, WorkerFailures
 from adopt_tui.tui.format import NA
+from adopt_tui.tui.screens import tcss
 from adopt_tui.tui.widgets.figures import cursor_row_key
+from adopt_tui.tui.widgets.footer import KeysFooter
 
 # Actions that work on the highlighted account.
 TARGET_ACTIONS = frozenset({"disable", "enable", "unlock", "reset", "role", "assign", "unassign"})
@@ -65,7 +67,7 @@ def _state_text(info: AccountInfo) -> Text:
 class UsersScreen(CoreCalls, AdoptScreen):
     """The account list; the actions work on the highlighted account."""
 
-    CSS_PATH = "users.tcss"
+    CSS_PATH = tcss("users.tcss")
     AUTO_FOCUS = "#users-table"
 
     BINDINGS = [
@@ -99,7 +101,7 @@ class UsersScreen(CoreCalls, AdoptScreen):
         yield Static("Users", classes="section-title", id="users-title")
         yield DataTable(id="users-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="user-detail")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#users-table", DataTable)
@@ -384,7 +386,7 @@ class UsersScreen(CoreCalls, AdoptScreen):
 class AddUserDialog(WorkerFailures, ModalScreen[tuple[str, str, Role] | None]):
     """User name, display name, role. Dismisses with them, or None."""
 
-    CSS_PATH = "users.tcss"
+    CSS_PATH = tcss("users.tcss")
     AUTO_FOCUS = "#new-username"
 
     BINDINGS = [
@@ -413,7 +415,7 @@ class AddUserDialog(WorkerFailures, ModalScreen[tuple[str, str, Role] | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Create", id="add-create", variant="primary", compact=True)
                 yield Button("Cancel", id="add-cancel", compact=True)
-        yield Footer()
+        yield KeysFooter()
 
     @on(Input.Submitted, "#new-username")
     def _next(self) -> None:
@@ -444,7 +446,7 @@ class AddUserDialog(WorkerFailures, ModalScreen[tuple[str, str, Role] | None]):
 class TemporaryPasswordDialog(ModalScreen[None]):
     """Shows a temporary password once, with a copy key."""
 
-    CSS_PATH = "users.tcss"
+    CSS_PATH = tcss("users.tcss")
 
     BINDINGS = [
         Binding("c", "copy", "Copy", id="users.password.copy", tooltip="Copy the password to the clipboard"),
@@ -467,7 +469,7 @@ class TemporaryPasswordDialog(ModalScreen[None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Copy", id="password-copy", compact=True)
                 yield Button("Done", id="password-done", variant="primary", compact=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#password-done", Button).focus()
@@ -486,7 +488,7 @@ class TemporaryPasswordDialog(ModalScreen[None]):
 class CustomerPicker(ModalScreen[list[str] | None]):
     """Pick several customers from a filterable list; dismisses with their tenant ids, or None."""
 
-    CSS_PATH = "users.tcss"
+    CSS_PATH = tcss("users.tcss")
     AUTO_FOCUS = "#picker-filter"
 
     BINDINGS = [
@@ -512,7 +514,7 @@ class CustomerPicker(ModalScreen[list[str] | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.confirm, id="picker-confirm", variant="primary", compact=True)
                 yield Button("Cancel", id="picker-cancel", compact=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self._fill("")

@@ -200,17 +200,35 @@ class TrendChart(Widget):
         if overlap:
             legend[-1].append(f"   {OVERLAP} same point")
 
-        axis = self._style("trendchart--axis")
+        # one style lookup per class, and one span per run of cells of a class: a span
+        # per cell (80 x 20) made the chart the slowest widget of a customer's insights
+        styles: dict[str | None, Style | None] = {None: None}
+
+        def style_of(cls: str | None) -> Style | None:
+            if cls not in styles:
+                styles[cls] = self._style(cls)
+            return styles[cls]
+
+        axis = style_of("trendchart--axis")
+        label_style = style_of("trendchart--label")
         out = Text(no_wrap=True, overflow="crop")
         for line in legend:
             out.append_text(line)
             out.append("\n")
         for r in range(rows):
             label = y_labels.get(r)
-            out.append((label or "").rjust(label_w), self._style("trendchart--label"))
+            out.append((label or "").rjust(label_w), label_style)
             out.append("┤" if label else "│", axis)
+            run: list[str] = []
+            run_cls: str | None = None
             for char, cls in grid[r]:
-                out.append(char, self._style(cls) if cls else None)
+                if run and cls != run_cls:
+                    out.append("".join(run), style_of(run_cls))
+                    run = []
+                run.append(char)
+                run_cls = cls
+            if run:
+                out.append("".join(run), style_of(run_cls))
             out.append("\n")
         bottom = ["─"] * plot_w
         for x in xs:

@@ -546,7 +546,10 @@ class CustomerListScreen(AdoptScreen):
         parts.append(f"sort: {sort_label} {'▼' if self.descending else '▲'}")
         if self.size.width >= 120:
             parts.append("flags: ! over 100 % explained · ? not explained · L low adoption · U upsell · R renewal due")
-        self.query_one("#view-info", Static).update(Text(" · ".join(parts)))
+        info = " · ".join(parts)
+        if info != getattr(self, "_view_info", None):  # unchanged while typing in the filter: no new layout
+            self._view_info = info
+            self.query_one("#view-info", Static).update(Text(info))
 
     def describe_filters(self) -> str:
         out = [label for key, label in QUICK_FLAGS if self.filters.get(key)]

@@ -21,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.color import Color
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import DataTable, Header, Label, TabbedContent, TabPane
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
@@ -197,9 +198,12 @@ class PortfolioScreen(AdoptScreen):
         if tab in self._built or not self.is_attached:
             return
         self._built.add(tab)
-        await self.query_one(f"#{tab}", TabPane).mount_all(self._pane_widgets(tab))
-        if self.portfolio is not None and self.is_attached:  # (not closed meanwhile)
-            self._fill_tab(tab, self.portfolio)
+        try:
+            await self.query_one(f"#{tab}", TabPane).mount_all(self._pane_widgets(tab))
+            if self.portfolio is not None:
+                self._fill_tab(tab, self.portfolio)
+        except NoMatches:
+            return  # the screen was closed (Escape, quit) while its widgets were mounted
 
     async def _build_the_rest(self) -> None:
         for tab, _label in TABS:

@@ -118,11 +118,21 @@ def _draw_one_line(cell: Text, width: int, pre_style: Style, post_style: Style) 
     segments.append((" ", _NULL))
     out = []
     for text, style in segments:
-        style = pre_style + style if pre_style else style
-        if post_style:
-            style = style + post_style if style else post_style
-        out.append(Segment(text, style))
+        key = (pre_style, style, post_style)
+        combined = _COMBINED.get(key)
+        if combined is None:
+            combined = pre_style + style if pre_style else style
+            if post_style:
+                combined = combined + post_style if combined else post_style
+            if len(_COMBINED) > 10_000:
+                _COMBINED.clear()
+            _COMBINED[key] = combined
+        out.append(Segment(text, combined))
     return [out]
+
+
+# (pre style, text style, post style) -> the style Styled gives the text: a handful per table
+_COMBINED: dict[tuple, Style | None] = {}
 
 
 def _arrow(data) -> pa.Table:
@@ -201,6 +211,7 @@ class FigureTable(DataTable):
         self._drawn_cells: LRUCache[tuple, list[list[Segment]]] = LRUCache(8192)
         self._row_styles: dict[tuple, tuple] = {}
         self._style_ids: dict[tuple[Style, Style], int] = {}
+        self._meta_styles: dict[tuple, Style] = {}  # kept across new rows (see _with_cell_meta)
         self._set_columns(numeric, warn, formats)
 
     def _set_columns(self, numeric: Iterable[int], warn: Iterable[int],
@@ -324,11 +335,26 @@ class FigureTable(DataTable):
             drawn = self._draw_cell(raw, column_index, width, pre_style, post_style)
             if drawn_key is not None:
                 self._drawn_cells[drawn_key] = drawn
-        meta = Style.from_meta({"row": row_index, "column": column_index})
-        lines = [[Segment(text, meta if style is None else style + meta, control) for text, style, control in line]
-                 for line in drawn]
+        lines = [[Segment(text, self._with_cell_meta(style, row_index, column_index), control)
+                  for text, style, control in line] for line in drawn]
         cache[cell_key] = lines
         return lines
+
+    def _with_cell_meta(self, style: Style | None, row_index: int, column_index: int) -> Style:
+        """``style`` with the cell's row and column in its mouse metadata, as the library adds them.
+
+        Adding metadata pickles and unpickles it (~5 us a segment, 1,500 segments a
+        screenful); the result depends only on the style and the cell's place, and
+        the places repeat from one set of rows to the next, so it is kept.
+        """
+        key = (style, row_index, column_index)
+        combined = self._meta_styles.get(key)
+        if combined is None:
+            if len(self._meta_styles) > 50_000:
+                self._meta_styles.clear()
+            meta = Style.from_meta({"row": row_index, "column": column_index})
+            combined = self._meta_styles[key] = meta if style is None else style + meta
+        return combined
 
     def _draw_cell(self, raw: Any, column_index: int, width: int, pre_style: Style,
                    post_style: Style) -> list[list[Segment]]:
@@ -438,8 +464,7 @@ class FigureTable(DataTable):
                     drawn = self._draw_cell(raw, column_index, width, pre_style, post_style)
                     if drawn_key is not None:
                         drawn_cells[drawn_key] = drawn
-                meta = Style.from_meta({"row": row_index, "column": column_index})
-                scrollable_row.append([Segment(text, meta if style is None else style + meta, control)
+                scrollable_row.append([Segment(text, self._with_cell_meta(style, row_index, column_index), control)
                                        for text, style, control in drawn[line_no]])
         scrollable_row.append(filler)
         fixed_row: list = []

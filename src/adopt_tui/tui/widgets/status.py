@@ -46,4 +46,9 @@ class StatusLine(Static):
         text = status_text(self.app, self.counts, self.as_of, width=self.size.width or self.app.size.width)
         if self.extra:
             text.append(" · " + self.extra)
-        self.update(text)
+        if text == getattr(self, "_shown", None):
+            return
+        self._shown = text
+        # one line across the screen whatever it says: no layout pass of the whole screen
+        # (each keystroke in the customer list's filter updates the counts)
+        self.update(text, layout=False)

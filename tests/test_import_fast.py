@@ -205,3 +205,32 @@ def test_the_run_reads_the_file_again_when_the_kept_batches_are_gone(tmp_path):
     Path(plan.files[0]._staged.path).unlink()   # a temporary directory cleaned behind our back
     run_import(conn, SYSTEM, plan)
     assert dump(conn) == expected
+
+
+def test_user_index_finds_the_oldest_user_of_a_hash():
+    """TenantUsers against a dict of lists, with many equal hashes, growth and a reservation."""
+    import numpy as np
+
+    index = graph_reports.TenantUsers(connect(":memory:"), customer_id=1)
+    rnd = np.random.default_rng(5)
+    reference: dict[int, list[int]] = {}
+    next_id = 1
+    for step in range(40):
+        if step == 10:
+            index.reserve(30_000)
+        size = int(rnd.integers(1, 150 if step % 3 == 0 else 2500))
+        if step % 3 == 0:   # few distinct values: equal hashes within and across additions
+            hashes = rnd.integers(-40, 40, size)
+        else:
+            hashes = rnd.integers(-2**63, 2**63 - 1, size, dtype=np.int64)
+        hashes = hashes.astype(np.int64)
+        ids = np.arange(next_id, next_id + size, dtype=np.int64)
+        next_id += size
+        probe = np.concatenate([hashes, rnd.integers(-2**63, 2**63 - 1, 50, dtype=np.int64)])
+        assert index.lookup(probe).tolist() == [reference.get(h, [0])[0] for h in probe.tolist()]
+        index.add(hashes, ids, matched=any(h in reference for h in hashes.tolist()))
+        for h, i in zip(hashes.tolist(), ids.tolist()):
+            reference.setdefault(h, []).append(i)
+        for h in list(reference)[:30]:
+            assert index.candidates(h) == reference[h]
+    assert len(index) == next_id - 1

@@ -559,6 +559,8 @@ def _run_file(run: _Run, fp: FilePlan, customer_id: int | None, matcher: Product
         users = run.users.get(customer_id)
         if users is None:
             users = run.users[customer_id] = graph_reports.TenantUsers(conn, customer_id)
+            users.reserve(sum(f.rows for f in run.plan.files if f.customer_id == fp.customer_id
+                              and f.format in USER_LEVEL and not f.already_imported))
         if customer_id not in run.latest_report:
             kinds = ",".join(f"'{k}'" for k in sorted(USER_LEVEL))
             run.latest_report[customer_id] = conn.execute(

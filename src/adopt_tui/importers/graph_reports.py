@@ -770,6 +770,7 @@ class TenantUsers:
 
         self.customer_id = customer_id
         self.size = 0
+        self._same = False       # some users share a hash (then placing must keep them oldest first)
         self._alloc(1 << 12)
         ids, hashes = [], []
         for uid, upn in conn.execute("SELECT id, upn FROM users WHERE customer_id = ? ORDER BY id", (customer_id,)):
@@ -788,20 +789,38 @@ class TenantUsers:
         self._ids = np.zeros(capacity, dtype=np.int64)   # 0: empty slot
         self._mask = capacity - 1
 
-    def add(self, hashes, ids) -> None:
-        """Register new users (``ids`` ascending, and newer than every user registered before)."""
+    def reserve(self, count: int) -> None:
+        """Make room for ``count`` more users at once (a run knows its rows), instead of
+        growing the table step by step."""
+        self._grow(self.size + count)
+
+    def _grow(self, size: int) -> None:
         import numpy as np
 
-        if (self.size + len(ids)) * 2 > len(self._ids):
-            used = np.flatnonzero(self._ids)
-            order = np.argsort(self._ids[used], kind="stable")
-            old_keys, old_ids = self._keys[used][order], self._ids[used][order]
-            capacity = len(self._ids)
-            while (self.size + len(ids)) * 2 > capacity:
-                capacity *= 2
-            self._alloc(capacity)
-            self._place(old_keys, old_ids, ordered=True)
-        self._place(hashes, ids, ordered=len(np.unique(hashes)) < len(hashes) if self.size == 0 else False)
+        capacity = len(self._ids)
+        while size * 2 > capacity:
+            capacity *= 2
+        if capacity == len(self._ids):
+            return
+        used = np.flatnonzero(self._ids)
+        keys, ids = self._keys[used], self._ids[used]
+        if self._same:
+            order = np.argsort(ids, kind="stable")
+            keys, ids = keys[order], ids[order]
+        self._alloc(capacity)
+        self._place(keys, ids, ordered=self._same)
+
+    def add(self, hashes, ids, *, matched: bool = False) -> None:
+        """Register new users (``ids`` ascending, and newer than every user registered
+        before); ``matched``: some of ``hashes`` are registered already (another name
+        with the same hash)."""
+        import numpy as np
+
+        self._grow(self.size + len(ids))
+        ordered = np.sort(hashes)
+        same = bool((ordered[1:] == ordered[:-1]).any())
+        self._same = self._same or same or matched
+        self._place(hashes, ids, ordered=same)   # after a registered equal hash anyway: the probe passes it
         self.size += len(ids)
 
     def _place(self, hashes, ids, ordered: bool) -> None:
@@ -949,6 +968,7 @@ def _write_part(conn, part: Batch, hashes, users: TenantUsers, next_id, latest: 
     cid = users.customer_id
     uids = np.zeros(n, dtype=np.int64)
     fresh = np.ones(n, dtype=bool)
+    found = None
     updates = []
     if len(users):
         found = users.lookup(hashes)
@@ -985,7 +1005,7 @@ def _write_part(conn, part: Batch, hashes, users: TenantUsers, next_id, latest: 
     if len(new):
         first = next_id(len(new))
         uids[new] = np.arange(first, first + len(new))
-        users.add(hashes[new], uids[new])
+        users.add(hashes[new], uids[new], matched=found is not None and bool(found[new].any()))
         all_new = len(new) == n
         upns = _objects(part.upns)
         names = _objects(part.names) if part.names is not None else np.full(n, "", dtype=object)

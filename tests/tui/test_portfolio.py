@@ -28,6 +28,9 @@ async def settle(app, pilot) -> None:
         await pilot.pause()
         await app.workers.wait_for_complete()
     await pilot.pause()
+    # the tabs' underline slides into place: on a busy machine a snapshot could catch it mid-way
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
 
 
 async def sign_in(app, pilot, user: str) -> None:

@@ -25,6 +25,11 @@ are made once before the session (same arguments as the screens pass) and
 then answered from memory after the given delay (a sleep in the worker
 thread). It shows what the screens cost once the data side is that fast.
 
+``--typing-s 2`` waits that long on the filled-in login screen before Enter,
+as a person typing a name and password would (the app uses that time to
+import what comes after login); the default, 0, presses Enter as soon as the
+login screen is idle.
+
 ``startup`` runs ``adopt-tui --db DB`` in a pseudo-terminal and measures from
 process start until the login screen's text has been written to the terminal.
 """
@@ -54,6 +59,7 @@ def _peak_rss_mb() -> float:
 
 
 SETTLE = "frame"  # or "idle" (see the module docstring)
+TYPING_S = 0.0  # --typing-s
 
 
 # The list before the tui-speed work had no shown_count/view_serial; these keep the
@@ -140,6 +146,9 @@ async def session(db: str, user: str, password: str) -> dict:
         app.screen.query_one("#password", Input).value = password
         app.screen.query_one("#password", Input).focus()
         await pilot.pause()
+        if TYPING_S:
+            await pilot.pause(TYPING_S)
+            out["typing_s"] = TYPING_S
 
         def list_drawn() -> bool:
             s = app.screen
@@ -258,7 +267,11 @@ def startup(db: str, timeout: float = 30.0) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    global SETTLE
+    global SETTLE, TYPING_S
+    if "--typing-s" in argv:
+        at = argv.index("--typing-s")
+        TYPING_S = float(argv[at + 1])
+        argv = argv[:at] + argv[at + 2:]
     if "--settle" in argv:
         at = argv.index("--settle")
         SETTLE = argv[at + 1]

@@ -12,7 +12,7 @@ from adopt_tui.metrics.read import portfolio
 from adopt_tui.store import connect
 from adopt_tui.tui import format as fmt
 from adopt_tui.tui.app import make_app
-from adopt_tui.tui.screens.portfolio import PortfolioScreen
+from adopt_tui.tui.screens.portfolio import TABS, PortfolioScreen
 from adopt_tui.tui.widgets.charts import BarChart, TrendChart
 
 AS_OF = "2026-10-31"
@@ -47,6 +47,14 @@ async def open_portfolio(app, pilot, user: str = "admin") -> PortfolioScreen:
     screen = app.screen
     assert isinstance(screen, PortfolioScreen)
     assert screen.portfolio is not None
+    # the hidden tabs are built one per refresh after the first draw; wait for all of them, then for the
+    # tabs' underline to slide into place (a snapshot on a busy machine could otherwise catch it mid-way)
+    for _ in range(200):
+        if set(screen._built) >= {tab for tab, _label in TABS}:
+            break
+        await pilot.pause(0.01)
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
     return screen
 
 

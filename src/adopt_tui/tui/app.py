@@ -160,9 +160,31 @@ class WorkerFailures:
 class AdoptScreen(WorkerFailures, Screen):
     """Base of adopt-tui's full screens."""
 
+    # How long a read may take before its widget shows a loading indicator.
+    LOADING_DELAY = 0.15
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self._loading_timers: dict = {}
         self._preset_breakpoints()
+
+    def show_loading(self, widget, loading: bool) -> None:
+        """Cover ``widget`` with a loading indicator while it waits for a read, but only
+        once the wait has lasted :attr:`LOADING_DELAY` seconds.
+
+        Most reads are done sooner (a customer's figures in milliseconds, the list
+        and the portfolio once the data side caches them); an indicator shown for a
+        frame or two cost its mount, a layout and draw of the screen and its removal
+        (profiled), and only flickered.
+        """
+        timer = self._loading_timers.pop(widget, None)
+        if timer is not None:
+            timer.stop()
+        if not loading:
+            widget.loading = False
+        elif not widget.loading:
+            self._loading_timers[widget] = self.set_timer(self.LOADING_DELAY,
+                                                          lambda: setattr(widget, "loading", True))
 
     def _preset_breakpoints(self) -> None:
         """Give the screen its breakpoint classes (HORIZONTAL_/VERTICAL_BREAKPOINTS) for the

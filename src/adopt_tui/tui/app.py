@@ -160,9 +160,31 @@ class WorkerFailures:
 class AdoptScreen(WorkerFailures, Screen):
     """Base of adopt-tui's full screens."""
 
+    # How long a read may take before its widget shows a loading indicator.
+    LOADING_DELAY = 0.15
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self._loading_timers: dict = {}
         self._preset_breakpoints()
+
+    def show_loading(self, widget, loading: bool) -> None:
+        """Cover ``widget`` with a loading indicator while it waits for a read, but only
+        once the wait has lasted :attr:`LOADING_DELAY` seconds.
+
+        Most reads are done sooner (a customer's figures in milliseconds, the list
+        and the portfolio once the data side caches them); an indicator shown for a
+        frame or two cost its mount, a layout and draw of the screen and its removal
+        (profiled), and only flickered.
+        """
+        timer = self._loading_timers.pop(widget, None)
+        if timer is not None:
+            timer.stop()
+        if not loading:
+            widget.loading = False
+        elif not widget.loading:
+            self._loading_timers[widget] = self.set_timer(self.LOADING_DELAY,
+                                                          lambda: setattr(widget, "loading", True))
 
     def _preset_breakpoints(self) -> None:
         """Give the screen its breakpoint classes (HORIZONTAL_/VERTICAL_BREAKPOINTS) for the
@@ -200,9 +222,9 @@ def _import_heavy_modules() -> None:
     _settle_garbage_collector()
 
 
-# Collect the youngest objects every 10,000 net allocations instead of 700, the older
-# generations 20 times less often each (the default: 10).
-GC_THRESHOLDS = (10_000, 20, 20)
+# The youngest generation every 2,000 net allocations (default 700), the middle one every
+# 10 of those, the oldest every 20 of the middle (default 10): short pauses, few full ones.
+GC_THRESHOLDS = (2_000, 10, 20)
 
 
 def _settle_garbage_collector() -> None:
@@ -214,7 +236,8 @@ def _settle_garbage_collector() -> None:
     portfolio load: the readers build hundreds of thousands of short-lived
     tuples. Once the modules are imported their objects live for the whole
     session, so they are moved out of the collector's way (gc.freeze), and
-    collections run less often: full collections fell to 2 of ~60 ms, peak
+    collections run less often: full collections fell to 2 of ~60 ms, young
+    ones stay under ~8 ms (10,000/20/20 had fewer but up to ~100 ms), peak
     memory unchanged (~280 MB). Once per process (tests build many apps): the
     garbage of start-up is collected first, so that none of it is kept for good.
     """

@@ -128,7 +128,7 @@ class CustomerScreen(AdoptScreen):
         elif prefetched is not None and prefetched.state == WorkerState.ERROR:
             pass  # reported by the app (an error dialog over this screen)
         elif prefetched is not None and not prefetched.is_finished and self._prefetched_for == self._now_for():
-            self.query_one("#insights").loading = True
+            self.show_loading(self.query_one("#insights"), True)
             self._adopt(prefetched, self.customer_id, self.app.scope)
         else:
             self.load()
@@ -165,7 +165,7 @@ class CustomerScreen(AdoptScreen):
         try:
             figures, trend = await worker.wait()
         except (WorkerCancelled, WorkerFailed):
-            self.query_one("#insights").loading = False
+            self.show_loading(self.query_one("#insights"), False)
             return
         self.post_message(CustomerLoaded(customer_id, scope, figures, trend))
 
@@ -180,7 +180,7 @@ class CustomerScreen(AdoptScreen):
         self.load()
 
     def load(self) -> None:
-        self.query_one("#insights").loading = True
+        self.show_loading(self.query_one("#insights"), True)
         self.refresh_bindings()
         self._load(self.customer_id, self.app.scope, self.app.as_of)
 
@@ -195,12 +195,12 @@ class CustomerScreen(AdoptScreen):
             return
         self.figures, self.trend = message.figures, message.trend
         await self._render_figures()
-        self.query_one("#insights").loading = False
+        self.show_loading(self.query_one("#insights"), False)
         self.refresh_bindings()
 
     def on_worker_state_changed(self, event) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "customer":
-            self.query_one("#insights").loading = False
+            self.show_loading(self.query_one("#insights"), False)
 
     # ----------------------------------------------------------------- drawing
 

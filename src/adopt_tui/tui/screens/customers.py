@@ -406,7 +406,7 @@ class CustomerListScreen(AdoptScreen):
         if not force and key in self._cache:
             self._loaded(self._cache[key])
             return
-        self.query_one("#table-holder").loading = True
+        self.show_loading(self.query_one("#table-holder"), True)
         if not force and prefetched is not None and prefetched[0] == key:
             self._adopt(prefetched[1], *key)
             return
@@ -418,7 +418,7 @@ class CustomerListScreen(AdoptScreen):
         try:
             rows = await worker.wait()
         except (WorkerCancelled, WorkerFailed):
-            self.query_one("#table-holder").loading = False
+            self.show_loading(self.query_one("#table-holder"), False)
             return
         self.post_message(CustomersLoaded(rows, scope, as_of))
 
@@ -435,14 +435,14 @@ class CustomerListScreen(AdoptScreen):
 
     def _loaded(self, rows: CustomerRows) -> None:
         self.rows = rows
-        self.query_one("#table-holder").loading = False
+        self.show_loading(self.query_one("#table-holder"), False)
         self._refilter()
 
     def on_worker_state_changed(self, event) -> None:
         from textual.worker import WorkerState
 
         if event.state == WorkerState.ERROR and event.worker.group == "customers":
-            self.query_one("#table-holder").loading = False
+            self.show_loading(self.query_one("#table-holder"), False)
 
     # ----------------------------------------------------------------- filtering
 

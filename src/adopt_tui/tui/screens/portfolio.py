@@ -229,7 +229,7 @@ class PortfolioScreen(AdoptScreen):
             self.scope = self.app.scope
         prefetched, self._prefetched = self._prefetched, None
         if prefetched is not None and prefetched[0] == (self.scope, self.as_of):
-            self.query_one(TabbedContent).loading = True
+            self.show_loading(self.query_one(TabbedContent), True)
             self.query_one(StatusLine).set(extra="loading…")
             self._adopt(prefetched[1], self.scope)
         else:
@@ -256,7 +256,7 @@ class PortfolioScreen(AdoptScreen):
         self.post_message(PortfolioLoaded(result, scope, renewal_days))
 
     def load(self) -> None:
-        self.query_one(TabbedContent).loading = True
+        self.show_loading(self.query_one(TabbedContent), True)
         self.query_one(StatusLine).set(extra="loading…")
         self._load(self.scope, self.as_of)
 
@@ -288,7 +288,7 @@ class PortfolioScreen(AdoptScreen):
         self.portfolio = message.portfolio
         self.renewal_days = message.renewal_days
         self._trend_loaded = False
-        self.query_one(TabbedContent).loading = False
+        self.show_loading(self.query_one(TabbedContent), False)
         for tab in self._built:
             self._fill_tab(tab, message.portfolio)
         self._load_trend(message.scope, self.as_of)
@@ -305,7 +305,7 @@ class PortfolioScreen(AdoptScreen):
         # no super() call: Textual runs WorkerFailures' handler too (every class in the MRO)
 
     def _not_loaded(self) -> None:
-        self.query_one(TabbedContent).loading = False
+        self.show_loading(self.query_one(TabbedContent), False)
         self.query_one(StatusLine).set(extra="figures not loaded (F5 to try again)")
 
     def _scope_changed(self, scope: str) -> None:

@@ -376,6 +376,28 @@ async def test_forced_password_change_at_login(small_db):
     conn.close()
 
 
+async def test_password_change_typed_in_one_go(small_db):
+    """Current, new and repeated password auto-typed with Tab between them, Enter at the end."""
+    from tui_helpers import burst
+
+    conn = connect(small_db)
+    temporary = accounts.create_account(conn, ADMIN, "newbie", Role.SALES_AGENT)
+    principal = accounts.login(conn, "newbie", temporary)
+    done: list[Principal] = []
+    app = AdminApp(small_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        after_login(app, principal, then=done.append)
+        await pilot.pause()
+        assert isinstance(app.screen, ChangePasswordScreen)
+        burst(app, temporary, "tab", "a-new-password-1", "tab", "a-new-password-1", "enter")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ChangePasswordScreen)
+    assert len(done) == 1 and not done[0].must_change_password
+    assert accounts.login(conn, "newbie", "a-new-password-1").username == "newbie"
+    conn.close()
+
+
 async def test_forced_password_change_can_log_out(small_db):
     principal = Principal("maria", Role.SALES_AGENT, must_change_password=True)
     done: list[Principal] = []

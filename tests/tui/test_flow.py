@@ -13,7 +13,7 @@ from adopt_tui.tui.screens.login import GENERIC, LoginScreen
 from adopt_tui.tui.screens.subscriptions import SubscriptionsScreen
 from adopt_tui.tui.widgets.status import StatusLine
 
-from tui_helpers import DEMO_ACCOUNTS, build, list_names, login, settle
+from tui_helpers import DEMO_ACCOUNTS, build, burst, list_names, login, settle
 
 
 def static_text(screen, selector: str) -> str:
@@ -44,6 +44,30 @@ async def test_login_success_opens_the_customer_list(make):
         assert app.principal.username == "admin"
         assert list_names(app) == ["Alpha Tools", "Bravo Bakery", "Cedar Clinics", "Delta Dairy"]
         assert status(app) == "4 of 4 customers · as of 2026-10-31 · scope: all sources · admin (Global admin)"
+
+
+async def test_name_and_password_typed_in_one_go_log_in(make):
+    """Auto-type's ``name{TAB}password{ENTER}`` and ``name{ENTER}password{ENTER}``, arriving in one read: each
+    key lands in the field it was typed for."""
+    for between in ("tab", "enter"):
+        app = make()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            burst(app, "maria", between, "maria-demo-password", "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, CustomerListScreen), between
+            assert app.principal.username == "maria"
+
+
+async def test_shift_tab_in_a_burst_goes_back_to_the_name(make):
+    app = make()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        burst(app, "mar", "tab", "secret", "shift+tab", "ia")
+        await pilot.pause()
+        screen = app.screen
+        assert screen.query_one("#username").value == "maria" and screen.query_one("#password").value == "secret"
+        assert screen.focused is screen.query_one("#username")
 
 
 async def test_login_failure_shows_one_generic_message(make):

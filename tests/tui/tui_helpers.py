@@ -63,3 +63,20 @@ async def login(pilot, username: str = "admin", password: str | None = None, *, 
 def list_names(app) -> list[str]:
     home = app.home()
     return [] if home is None or home.view is None else list(home.view.name)
+
+
+def burst(app, *keys: str) -> None:
+    """Keys that arrive together (a password manager's auto-type, ``tmux send-keys``, a fast typist): posted to
+    the app as the terminal driver posts what it reads in one go, with no wait between them (``pilot.press``
+    waits for the app to be idle after every key). A string of several characters is typed character by
+    character; ``tab``, ``shift+tab`` and ``enter`` are those keys."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    named = {"tab": "\t", "shift+tab": None, "enter": "\r"}
+    for item in keys:
+        for key, character in ([(item, named[item])] if item in named else
+                               [(_character_to_key(c), c) for c in item]):
+            event = events.Key(key, character)
+            event.set_sender(app)
+            app.post_message(event)

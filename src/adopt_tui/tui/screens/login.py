@@ -14,6 +14,7 @@ from adopt_tui.errors import LoginFailed
 from adopt_tui.tui.app import AdoptScreen
 from adopt_tui.tui.messages import LoggedIn, LoginRefused
 from adopt_tui.tui.screens import tcss
+from adopt_tui.tui.typeahead import TYPE_AHEAD_BINDINGS, TypeAhead
 from adopt_tui.tui.widgets.footer import KeysFooter
 
 GENERIC = "Login failed: wrong user name or password, or the account is disabled or locked."
@@ -26,13 +27,15 @@ def _role_label(role) -> str:
         return str(role)
 
 
-class LoginScreen(AdoptScreen):
+class LoginScreen(TypeAhead, AdoptScreen):
     """User name, masked password; Enter submits."""
 
     CSS_PATH = tcss("login.tcss")
     AUTO_FOCUS = "#username"
+    TYPE_AHEAD_FIELDS = ("username", "password")
 
     BINDINGS = [
+        *TYPE_AHEAD_BINDINGS,
         Binding("enter", "submit", "Log in", id="login.submit", tooltip="Sign in with this name and password",
                 show=True),
     ]
@@ -69,10 +72,6 @@ class LoginScreen(AdoptScreen):
             text.append(f"{username:<10} {password:<25} {_role_label(role)}\n")
         text.rstrip()
         return text
-
-    @on(Input.Submitted, "#username")
-    def _next(self) -> None:
-        self.query_one("#password", Input).focus()
 
     @on(Input.Submitted, "#password")
     def _submitted(self) -> None:

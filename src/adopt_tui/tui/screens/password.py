@@ -23,18 +23,21 @@ from adopt_tui.errors import LoginFailed
 from adopt_tui.tui.admin import CoreCalls, CoreDone, CoreRefused, PaletteOff, app_now
 from adopt_tui.tui.app import WorkerFailures
 from adopt_tui.tui.screens import tcss
+from adopt_tui.tui.typeahead import TYPE_AHEAD_BINDINGS, TypeAhead
 from adopt_tui.tui.widgets.footer import KeysFooter
 
 WRONG_CURRENT = "The current password is not right (or the account is locked or disabled)."
 
 
-class ChangePasswordScreen(PaletteOff, CoreCalls, WorkerFailures, ModalScreen[Principal | None]):
+class ChangePasswordScreen(TypeAhead, PaletteOff, CoreCalls, WorkerFailures, ModalScreen[Principal | None]):
     """Current password, new password twice. Ctrl+S (or Enter in the last field) changes it."""
 
     CSS_PATH = tcss("password.tcss")
     AUTO_FOCUS = "#pw-current"
+    TYPE_AHEAD_FIELDS = ("pw-current", "pw-new", "pw-repeat")
 
     BINDINGS = [
+        *TYPE_AHEAD_BINDINGS,
         Binding("ctrl+s", "change", "Change", id="password.change", tooltip="Change the password"),
         Binding("escape", "cancel", "Cancel", id="password.cancel", tooltip="Keep the current password"),
         Binding("ctrl+l", "logout", "Log out", id="password.logout", tooltip="Log out without changing it",
@@ -82,14 +85,6 @@ class ChangePasswordScreen(PaletteOff, CoreCalls, WorkerFailures, ModalScreen[Pr
 
     def _say(self, text: str) -> None:
         self.query_one("#pw-message", Static).update(Text(text))
-
-    @on(Input.Submitted, "#pw-current")
-    def _to_new(self) -> None:
-        self.query_one("#pw-new", Input).focus()
-
-    @on(Input.Submitted, "#pw-new")
-    def _to_repeat(self) -> None:
-        self.query_one("#pw-repeat", Input).focus()
 
     @on(Input.Submitted, "#pw-repeat")
     def action_change(self) -> None:

@@ -83,6 +83,24 @@ async def test_default_path_follows_kind_and_format(small_db, home):
         assert not dialog.query("#target-filter")
 
 
+async def test_keys_after_tab_in_one_go_land_in_the_next_fields(small_db):
+    """Tab moves the focus as soon as it arrives: what is typed right behind it (tmux send-keys, a fast
+    typist) goes to the field Tab moved to, not to the radio buttons left behind."""
+    from tui_helpers import burst
+
+    app = make_app(small_db, clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        dialog = await open_dialog(app, pilot)
+        chain = dialog.focus_chain
+        field = dialog.query_one("#export-path", Input)
+        steps = chain.index(field) - chain.index(dialog.focused)
+        assert steps > 1
+        before = field.value
+        burst(app, *["tab"] * steps, "-x", "shift+tab", "tab", "y")
+        await pilot.pause()
+        assert dialog.focused is field and field.value == before + "-xy"
+
+
 async def test_a_directory_that_does_not_exist_is_refused_as_you_type(small_db, tmp_path):
     app = make_app(small_db, clock=lambda: NOW)
     async with app.run_test(size=(80, 24)) as pilot:

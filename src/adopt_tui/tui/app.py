@@ -57,6 +57,7 @@ from textual.worker import Worker, WorkerState
 from adopt_tui.auth.permissions import Perm, Principal
 from adopt_tui.errors import AdoptError
 from adopt_tui.store import connect
+from adopt_tui.tui.typeahead import FOCUS_BINDINGS, focus_at_once
 
 Clock = Callable[[], datetime]
 
@@ -273,6 +274,7 @@ class AdoptApp(App):
         Binding("p", "portfolio", "Portfolio", id="app.portfolio", tooltip="Portfolio insights"),
         Binding("a", "admin", "Admin", id="app.admin", tooltip="Administration screens"),
         Binding("ctrl+l", "logout", "Log out", id="app.logout", tooltip="Log out", show=False),
+        *FOCUS_BINDINGS,
     ]
 
     scope: reactive[str] = reactive("all")
@@ -566,6 +568,9 @@ class AdoptApp(App):
         if action == "admin":
             return signed_in and bool(self.admin_entries())
         return True
+
+    def action_focus_at_once(self, key: str) -> None:
+        focus_at_once(self.screen, key)
 
     def action_toggle_scope(self) -> None:
         self.toggle_scope()

@@ -14,7 +14,7 @@ from adopt_tui.errors import LoginFailed
 from adopt_tui.tui.app import AdoptScreen
 from adopt_tui.tui.messages import LoggedIn, LoginRefused
 from adopt_tui.tui.screens import tcss
-from adopt_tui.tui.typeahead import TYPE_AHEAD_BINDINGS, TypeAhead
+from adopt_tui.tui.typeahead import ENTER_BINDINGS, TypeAhead
 from adopt_tui.tui.widgets.footer import KeysFooter
 
 GENERIC = "Login failed: wrong user name or password, or the account is disabled or locked."
@@ -35,7 +35,7 @@ class LoginScreen(TypeAhead, AdoptScreen):
     TYPE_AHEAD_FIELDS = ("username", "password")
 
     BINDINGS = [
-        *TYPE_AHEAD_BINDINGS,
+        *ENTER_BINDINGS,
         Binding("enter", "submit", "Log in", id="login.submit", tooltip="Sign in with this name and password",
                 show=True),
     ]

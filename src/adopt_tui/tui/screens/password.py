@@ -23,7 +23,7 @@ from adopt_tui.errors import LoginFailed
 from adopt_tui.tui.admin import CoreCalls, CoreDone, CoreRefused, PaletteOff, app_now
 from adopt_tui.tui.app import WorkerFailures
 from adopt_tui.tui.screens import tcss
-from adopt_tui.tui.typeahead import TYPE_AHEAD_BINDINGS, TypeAhead
+from adopt_tui.tui.typeahead import ENTER_BINDINGS, TypeAhead
 from adopt_tui.tui.widgets.footer import KeysFooter
 
 WRONG_CURRENT = "The current password is not right (or the account is locked or disabled)."
@@ -37,7 +37,7 @@ class ChangePasswordScreen(TypeAhead, PaletteOff, CoreCalls, WorkerFailures, Mod
     TYPE_AHEAD_FIELDS = ("pw-current", "pw-new", "pw-repeat")
 
     BINDINGS = [
-        *TYPE_AHEAD_BINDINGS,
+        *ENTER_BINDINGS,
         Binding("ctrl+s", "change", "Change", id="password.change", tooltip="Change the password"),
         Binding("escape", "cancel", "Cancel", id="password.cancel", tooltip="Keep the current password"),
         Binding("ctrl+l", "logout", "Log out", id="password.logout", tooltip="Log out without changing it",

@@ -8,8 +8,9 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
+import openpyxl
 import pytest
-from textual.widgets import Input, RadioButton, Static
+from textual.widgets import Input, RadioButton, RadioSet, Static
 
 from adopt_tui import exporters
 from adopt_tui.tui.app import make_app
@@ -99,6 +100,30 @@ async def test_keys_after_tab_in_one_go_land_in_the_next_fields(small_db):
         burst(app, *["tab"] * steps, "-x", "shift+tab", "tab", "y")
         await pilot.pause()
         assert dialog.focused is field and field.value == before + "-xy"
+
+
+async def test_choices_and_a_path_typed_in_one_go(small_db, tmp_path):
+    """Arrows, Space, End and Ctrl+U are bindings, resolved when the key comes back up from the focused widget:
+    keys in one burst still act on what their typist saw focused, in the order typed (Ctrl+U clears the field
+    before the path is typed, not after)."""
+    from tui_helpers import burst
+
+    app = make_app(small_db, clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        dialog = await open_dialog(app, pilot)
+        kind, fmt = dialog.query_one("#export-kind", RadioSet), dialog.query_one("#export-format", RadioSet)
+        field = dialog.query_one("#export-path", Input)
+        chain = dialog.focus_chain
+        assert dialog.focused is kind
+        target = tmp_path / "usage.xlsx"
+        burst(app, "down", " ", *["tab"] * (chain.index(fmt) - chain.index(kind)), "right", " ")
+        await pilot.pause()
+        chain = dialog.focus_chain  # XLSX has no byte-order mark: one field fewer
+        burst(app, *["tab"] * (chain.index(field) - chain.index(fmt)), "end", "ctrl+u", str(target), "enter")
+        await settle(app, pilot)
+        assert (kind.pressed_button.id, fmt.pressed_button.id) == ("kind-usage", "format-xlsx")
+        header = next(openpyxl.load_workbook(target).worksheets[0].iter_rows(max_row=1, values_only=True))
+        assert header[:4] == ("customerTenantId", "customerName", "workloadName", "workloadCode")
 
 
 async def test_a_directory_that_does_not_exist_is_refused_as_you_type(small_db, tmp_path):

@@ -69,11 +69,12 @@ def burst(app, *keys: str) -> None:
     """Keys that arrive together (a password manager's auto-type, ``tmux send-keys``, a fast typist): posted to
     the app as the terminal driver posts what it reads in one go, with no wait between them (``pilot.press``
     waits for the app to be idle after every key). A string of several characters is typed character by
-    character; ``tab``, ``shift+tab`` and ``enter`` are those keys."""
+    character; ``tab``, ``shift+tab``, ``enter`` and the arrows (``down``...), ``end`` and ``ctrl+u`` are those keys."""
     from textual import events
     from textual.keys import _character_to_key
 
-    named = {"tab": "\t", "shift+tab": None, "enter": "\r"}
+    named = {"tab": "\t", "shift+tab": None, "enter": "\r", "up": None, "down": None, "left": None, "right": None,
+             "end": None, "ctrl+u": None}
     for item in keys:
         for key, character in ([(item, named[item])] if item in named else
                                [(_character_to_key(c), c) for c in item]):

@@ -57,7 +57,7 @@ from textual.worker import Worker, WorkerState
 from adopt_tui.auth.permissions import Perm, Principal
 from adopt_tui.errors import AdoptError
 from adopt_tui.store import connect
-from adopt_tui.tui.typeahead import FOCUS_BINDINGS, focus_at_once
+from adopt_tui.tui.typeahead import KeysInOrder
 
 Clock = Callable[[], datetime]
 
@@ -254,7 +254,7 @@ def _settle_garbage_collector() -> None:
 _gc_settled = False
 
 
-class AdoptApp(App):
+class AdoptApp(KeysInOrder, App):
     """adopt-tui. Build it with :func:`make_app`."""
 
     TITLE = "adopt-tui"
@@ -274,7 +274,6 @@ class AdoptApp(App):
         Binding("p", "portfolio", "Portfolio", id="app.portfolio", tooltip="Portfolio insights"),
         Binding("a", "admin", "Admin", id="app.admin", tooltip="Administration screens"),
         Binding("ctrl+l", "logout", "Log out", id="app.logout", tooltip="Log out", show=False),
-        *FOCUS_BINDINGS,
     ]
 
     scope: reactive[str] = reactive("all")
@@ -568,9 +567,6 @@ class AdoptApp(App):
         if action == "admin":
             return signed_in and bool(self.admin_entries())
         return True
-
-    def action_focus_at_once(self, key: str) -> None:
-        focus_at_once(self.screen, key)
 
     def action_toggle_scope(self) -> None:
         self.toggle_scope()

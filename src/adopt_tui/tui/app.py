@@ -183,8 +183,14 @@ class AdoptScreen(WorkerFailures, Screen):
         if not loading:
             widget.loading = False
         elif not widget.loading:
-            self._loading_timers[widget] = self.set_timer(self.LOADING_DELAY,
-                                                          lambda: setattr(widget, "loading", True))
+            def cover() -> None:
+                # a timer that fired just before it was stopped still calls this: only the
+                # current wait may cover the widget (else the indicator stayed on for good)
+                if self._loading_timers.get(widget) is timer:
+                    del self._loading_timers[widget]
+                    widget.loading = True
+
+            timer = self._loading_timers[widget] = self.set_timer(self.LOADING_DELAY, cover)
 
     def _preset_breakpoints(self) -> None:
         """Give the screen its breakpoint classes (HORIZONTAL_/VERTICAL_BREAKPOINTS) for the

@@ -19,7 +19,7 @@ from adopt_tui.tui import format as fmt
 from adopt_tui.tui.app import SCOPE_LABELS, AdoptScreen, export_dialog_class
 from adopt_tui.tui.messages import CustomerLoaded
 from adopt_tui.tui.screens import tcss
-from adopt_tui.tui.widgets.figures import small_table, warn_style
+from adopt_tui.tui.widgets.figures import FigureGrid, warn_style
 from adopt_tui.tui.widgets.footer import KeysFooter
 from adopt_tui.tui.widgets.status import StatusLine
 
@@ -279,13 +279,11 @@ class CustomerScreen(AdoptScreen):
             columns = [("Product", False), ("Sold", True), ("Assigned", True), ("Deploy %", True)]
             if wide:
                 columns.append(("Subscriptions", False))
-            table = small_table("products", columns, [
+            out.append(FigureGrid(columns, [
                 (Text(p.name), fmt.num(p.sold), fmt.num(p.assigned), fmt.pct(p.deployment_pct),
                  Text(describe_subscriptions(p.subscriptions)))[:len(columns)]
                 for p in f.products
-            ], app=app)
-            table.can_focus = False
-            out.append(table)
+            ], app=app, id="products"))
             if not wide:
                 states = Text("Subscription states\n", style="dim")
                 for index, p in enumerate(f.products):
@@ -303,14 +301,12 @@ class CustomerScreen(AdoptScreen):
                        ("Adj. usage %", True)]
             if wide:
                 columns.append(("Why over 100 %", False))
-            table = small_table("workloads", columns, [
+            out.append(FigureGrid(columns, [
                 (Text(w.name), fmt.num(w.entitled), fmt.num(w.active), fmt.usage(w.usage_pct),
                  fmt.usage(w.adjusted_usage_pct),
                  Text(", ".join(EXPLANATIONS.get(e["code"], e["code"]) for e in w.explanations)))[:len(columns)]
                 for w in f.workloads
-            ], app=app)
-            table.can_focus = False
-            out.append(table)
+            ], app=app, id="workloads"))
         else:
             out.append(Static("No workloads in this scope.", classes="muted"))
         out.append(Static(

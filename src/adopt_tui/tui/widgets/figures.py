@@ -22,12 +22,14 @@ from rich.cells import cell_len
 from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.color import Color
 from textual.coordinate import Coordinate
 from textual.renderables.styled import Styled
+from textual.widget import Widget
 from textual.widgets import DataTable as SmallDataTable
 from textual_fastdatatable import ArrowBackend, DataTable
 from textual_fastdatatable.column import CELL_X_PADDING
@@ -494,6 +496,92 @@ def small_table(id: str, columns: Sequence[tuple[str, bool]], rows: Iterable[Seq
             cells.append(text)
         table.add_row(*cells)
     return table
+
+
+class FigureGrid(Widget):
+    """A short read-only table drawn as one rich Table: what :func:`small_table` shows
+    (header, zebra stripes, right-aligned figures, warnings) for tables nobody moves a
+    cursor in (a customer's products and workloads).
+
+    Textual's DataTable is a scrolling widget with its own layout pass: measured on
+    idle, it lays out the screen again once its size is known. Two of them made up
+    a good part of a customer's opening (profiled); this is one widget that is laid
+    out with the screen and drawn once.
+
+    ``rows`` keeps the cells as given (``Text``), for tests and for readers.
+    """
+
+    DEFAULT_CSS = """
+    FigureGrid {
+        height: auto;
+        background: $surface;
+        color: $foreground;
+    }
+    FigureGrid > .figuregrid--header {
+        text-style: bold;
+        background: $panel;
+        color: $foreground;
+    }
+    FigureGrid > .figuregrid--even-row {
+        background: $surface-lighten-1 50%;
+    }
+    FigureGrid:ansi > .figuregrid--header {
+        background: ansi_bright_blue;
+        color: ansi_default;
+    }
+    """
+    COMPONENT_CLASSES = {"figuregrid--header", "figuregrid--even-row"}
+
+    def __init__(self, columns: Sequence[tuple[str, bool]], rows: Iterable[Sequence], *, app=None,
+                 id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.columns = list(columns)
+        self.rows: list[list[Text]] = _cells(self.columns, rows, app)
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    def get_row_at(self, index: int) -> list[Text]:
+        return self.rows[index]
+
+    def render(self) -> Table:
+        header = self.get_component_rich_style("figuregrid--header", partial=True)
+        even = self.get_component_rich_style("figuregrid--even-row", partial=True)
+        table = Table(box=None, padding=(0, 1), collapse_padding=False, pad_edge=True, show_edge=False,
+                      header_style=header, row_styles=[Style(), even], expand=False, show_header=True)
+        last = len(self.columns) - 1
+        for index, (label, right) in enumerate(self.columns):
+            if index == last and index and not right:
+                # free text (subscription states, causes): wraps rather than squeezing the figures
+                table.add_column(Text(label), overflow="fold", ratio=1)
+                continue
+            width = max([cell_len(label)] + [row[index].cell_len for row in self.rows if index < len(row)])
+            table.add_column(Text(label, justify="right" if right else "left"), justify="right" if right else "left",
+                             no_wrap=True, min_width=width)
+        for row in self.rows:
+            table.add_row(*row)
+        return table
+
+
+def _cells(columns: Sequence[tuple[str, bool]], rows: Iterable[Sequence], app) -> list[list[Text]]:
+    """Cells as ``Text``: right-aligned in numeric columns; a str ending in ``!`` in the warning style."""
+    style = warn_style(app) if app is not None else Style(bold=True)
+    out = []
+    for row in rows:
+        cells = []
+        for (_label, right), value in zip(columns, row):
+            if isinstance(value, Text):
+                if right:
+                    value.justify = "right"
+                cells.append(value)
+                continue
+            text = Text("" if value is None else str(value), justify="right" if right else "left")
+            if text.plain.endswith(fmt.OVER):
+                text.stylize(style)
+            cells.append(text)
+        out.append(cells)
+    return out
 
 
 def cursor_row_key(table) -> str | None:

@@ -90,6 +90,9 @@ class LoginScreen(AdoptScreen):
         self.query_one("#login-message", Static).update("Signing in…")
         self.query_one("#login-box").loading = True
         self._login(username, password)
+        submitted = getattr(self.app, "login_submitted", None)
+        if callable(submitted):
+            self.call_after_refresh(submitted)  # once the check's thread has started
 
     @work(thread=True, exclusive=True, group="login", exit_on_error=False)
     def _login(self, username: str, password: str) -> None:

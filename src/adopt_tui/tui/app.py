@@ -455,9 +455,10 @@ class AdoptApp(App):
     def now(self) -> datetime:
         return self.clock()
 
-    def signed_in(self, principal: Principal, *, latest_as_of: str | None) -> None:
+    def signed_in(self, principal: Principal, *, latest_as_of: str | None, rows=None) -> None:
         """Called by the login screen once the core accepted the password (and
-        any forced password change is done)."""
+        any forced password change is done). ``rows``: the customer list's rows if
+        the login already read them (all sources, latest as-of date)."""
         from adopt_tui.tui.screens.customers import CustomerListScreen
 
         self.principal = principal
@@ -469,7 +470,10 @@ class AdoptApp(App):
             clock = (lambda: self.clock().timestamp()) if self._clock_given else None
             admin.install_idle_lock(self, clock)
         home = CustomerListScreen()
-        home.prefetch()  # read the customers while the screen is built
+        if rows is not None:
+            home.take_rows(rows, self.scope, self.as_of)  # shown as the screen is mounted
+        else:
+            home.prefetch()  # read the customers while the screen is built
         self.switch_screen(home)
 
     def can(self, perm: Perm) -> bool:

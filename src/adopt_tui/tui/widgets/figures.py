@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import pyarrow as pa
 from rich.align import Align
+from rich.console import Group
 from rich.cells import cell_len
 from rich.padding import Padding
 from rich.segment import Segment
@@ -525,16 +526,26 @@ class FigureGrid(Widget):
     FigureGrid > .figuregrid--even-row {
         background: $surface-lighten-1 50%;
     }
+    FigureGrid > .figuregrid--title {
+        text-style: bold;
+        color: $accent;
+        background: $background;  /* the title line stands on the screen, the table on $surface */
+    }
+    FigureGrid.-titled {
+        margin-top: 1;
+    }
     FigureGrid:ansi > .figuregrid--header {
         background: ansi_bright_blue;
         color: ansi_default;
     }
     """
-    COMPONENT_CLASSES = {"figuregrid--header", "figuregrid--even-row"}
+    COMPONENT_CLASSES = {"figuregrid--header", "figuregrid--even-row", "figuregrid--title"}
 
     def __init__(self, columns: Sequence[tuple[str, bool]], rows: Iterable[Sequence], *, app=None,
-                 id: str | None = None) -> None:  # noqa: A002
-        super().__init__(id=id)
+                 id: str | None = None, title: str = "") -> None:  # noqa: A002
+        """``title``: drawn above the table as ``.section-title`` draws it (one widget, not two)."""
+        super().__init__(id=id, classes="-titled" if title else "")
+        self.title = title
         self.columns = list(columns)
         self.rows: list[list[Text]] = _cells(self.columns, rows, app)
 
@@ -545,7 +556,7 @@ class FigureGrid(Widget):
     def get_row_at(self, index: int) -> list[Text]:
         return self.rows[index]
 
-    def render(self) -> Table:
+    def render(self) -> Table | Group:
         header = self.get_component_rich_style("figuregrid--header", partial=True)
         even = self.get_component_rich_style("figuregrid--even-row", partial=True)
         table = Table(box=None, padding=(0, 1), collapse_padding=False, pad_edge=True, show_edge=False,
@@ -561,6 +572,10 @@ class FigureGrid(Widget):
                              no_wrap=True, min_width=width)
         for row in self.rows:
             table.add_row(*row)
+        if self.title:
+            title = Text(self.title, style=self.get_component_rich_style("figuregrid--title"), justify="left",
+                         no_wrap=True, overflow="ellipsis")
+            return Group(title, table)
         return table
 
 

@@ -32,11 +32,13 @@ CSS_AHEAD: list[Path] = [
 # DataTable (the portfolio's tables): its rules match the customer list's fastdatatable by type
 # name, so read before the list is shown they would restyle it (header, cursor).
 WIDGETS_AHEAD: list[str] = [
+    "adopt_tui.tui.widgets.footer:KeysLine",
     "textual.widgets:LoadingIndicator",
     "adopt_tui.tui.widgets.figures:FigureTable",
     "adopt_tui.tui.widgets.status:StatusLine",
     "textual.containers:VerticalScroll",
     "adopt_tui.tui.widgets.figures:FigureGrid",
+    "adopt_tui.tui.screens.customer:Section",
     "adopt_tui.tui.widgets.charts:TrendChart",
     "adopt_tui.tui.widgets.charts:BarChart",
     "textual.widgets:ContentSwitcher",

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import pyarrow as pa
 from rich.align import Align
 from rich.console import Group
+from rich.measure import Measurement
 from rich.cells import cell_len
 from rich.padding import Padding
 from rich.segment import Segment
@@ -548,6 +549,7 @@ class FigureGrid(Widget):
         self.title = title
         self.columns = list(columns)
         self.rows: list[list[Text]] = _cells(self.columns, rows, app)
+        self._drawn: _Drawn | None = None
 
     @property
     def row_count(self) -> int:
@@ -556,9 +558,16 @@ class FigureGrid(Widget):
     def get_row_at(self, index: int) -> list[Text]:
         return self.rows[index]
 
-    def render(self) -> Table | Group:
+    def render(self) -> _Drawn:
         header = self.get_component_rich_style("figuregrid--header", partial=True)
         even = self.get_component_rich_style("figuregrid--even-row", partial=True)
+        title = self.get_component_rich_style("figuregrid--title") if self.title else None
+        key = (header, even, title)
+        if self._drawn is None or self._drawn.key != key:
+            self._drawn = _Drawn(key, self._renderable(header, even, title))
+        return self._drawn
+
+    def _renderable(self, header: Style, even: Style, title_style: Style | None) -> Table | Group:
         table = Table(box=None, padding=(0, 1), collapse_padding=False, pad_edge=True, show_edge=False,
                       header_style=header, row_styles=[Style(), even], expand=False, show_header=True)
         last = len(self.columns) - 1
@@ -572,11 +581,33 @@ class FigureGrid(Widget):
                              no_wrap=True, min_width=width)
         for row in self.rows:
             table.add_row(*row)
-        if self.title:
-            title = Text(self.title, style=self.get_component_rich_style("figuregrid--title"), justify="left",
-                         no_wrap=True, overflow="ellipsis")
+        if title_style is not None:
+            title = Text(self.title, style=title_style, justify="left", no_wrap=True, overflow="ellipsis")
             return Group(title, table)
         return table
+
+
+class _Drawn:
+    """A FigureGrid's table, drawn once per width: Textual measures a widget's height and
+    then draws it, again after every layout pass of the screen (four as a customer's
+    insights open), and drawing a rich Table each time was a fifth of the opening
+    (cProfile). The styles it was built with are its ``key``."""
+
+    def __init__(self, key: tuple, renderable) -> None:
+        self.key = key
+        self.renderable = renderable
+        self._segments: dict[tuple, list[Segment]] = {}
+
+    def __rich_console__(self, console, options):
+        key = (options.max_width, options.min_width, options.height, options.justify, options.overflow,
+               options.no_wrap)
+        segments = self._segments.get(key)
+        if segments is None:
+            segments = self._segments[key] = list(console.render(self.renderable, options))
+        return segments
+
+    def __rich_measure__(self, console, options):
+        return Measurement.get(console, options, self.renderable)
 
 
 def _cells(columns: Sequence[tuple[str, bool]], rows: Iterable[Sequence], app) -> list[list[Text]]:

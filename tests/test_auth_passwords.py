@@ -52,6 +52,16 @@ def test_dummy_hash_has_the_same_parameters():
     passwords.verify_dummy("anything")  # never raises
 
 
+def test_dummy_hash_follows_new_parameters(monkeypatch):
+    """The dummy hash is a constant made with today's parameters; raised parameters get a new one."""
+    stronger = PasswordHasher(time_cost=4, memory_cost=8192, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", stronger)
+    monkeypatch.setattr(passwords, "_dummy_hash", None)
+    assert _params(passwords.dummy_hash()) == _params(stronger.hash("x" * 12))
+    assert passwords.dummy_hash() == passwords.dummy_hash()  # made once
+    passwords.verify_dummy("anything")
+
+
 def test_policy():
     assert passwords.policy_problem("short", "maria") == "The password must be at least 12 characters long."
     assert "user name" in passwords.policy_problem("MariaMaria12", "mariamaria12")

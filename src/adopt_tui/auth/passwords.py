@@ -28,7 +28,30 @@ _hasher = PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY)
 
 # Verified against when the user name is unknown, so that an unknown user takes
 # about as long to refuse as a wrong password (same parameters as real hashes).
-DUMMY_HASH: str = _hasher.hash(secrets.token_urlsafe(24))
+# A constant: the hash of a random password that was never kept, made once with the
+# parameters above (what is verified against it is thrown away, so knowing it gives
+# nothing). Hashing a fresh one at import cost ~140 ms of both CPUs in every process,
+# in the login screen's warm-up, just when the first login comes. When the
+# parameters change, dummy_hash() makes one with the new parameters, once.
+_DUMMY_HASH_MADE_WITH_RFC_9106_LOW_MEMORY = (
+    "$argon2id$v=19$m=65536,t=3,p=4$oQktohnr5aGHh9dFzxjLFQ$ip6VmMVrutJtlfRK4LaANCH/EixhW+ArNekSyFq7Iq8"
+)
+_dummy_hash: str | None = None
+
+
+def dummy_hash() -> str:
+    """The hash :func:`verify_dummy` verifies against, with the current parameters."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        constant = _DUMMY_HASH_MADE_WITH_RFC_9106_LOW_MEMORY
+        _dummy_hash = constant if not needs_rehash(constant) else _hasher.hash(secrets.token_urlsafe(24))
+    return _dummy_hash
+
+
+def __getattr__(name: str) -> str:
+    if name == "DUMMY_HASH":  # the module's old constant, still readable
+        return dummy_hash()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class WeakPassword(AdoptError, ValueError):
@@ -62,7 +85,7 @@ def verify(password_hash: str | None, password: str) -> bool:
 def verify_dummy(password: str) -> None:
     """Spend one verification's time and learn nothing (for unknown users)."""
     try:
-        _hasher.verify(DUMMY_HASH, password if isinstance(password, str) else "")
+        _hasher.verify(dummy_hash(), password if isinstance(password, str) else "")
     except Exception:
         pass
 

@@ -169,6 +169,24 @@ class AdoptScreen(WorkerFailures, Screen):
         self._loading_timers: dict = {}
         self._preset_breakpoints()
 
+    def _on_mount(self, event: events.Mount) -> None:
+        self._styled_with_theme = self.app.theme
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """The first time a new screen is shown, skip Textual's restyle of all of it.
+
+        ``push_screen`` asks for every widget to be styled again when the screen is
+        resumed, but a screen pushed for the first time was styled a moment ago, as
+        its widgets were mounted; the second pass (20-35 ms on a customer's insights,
+        the portfolio or the customer list, profiled) changed nothing. Only when the
+        theme is still the one it was styled with; later resumes restyle as Textual does.
+        Textual's own handler runs after this one (the event is only told so).
+        """
+        if getattr(self, "_styled_with_theme", None) is not None:
+            if self._styled_with_theme == self.app.theme:
+                event.refresh_styles = False
+            self._styled_with_theme = None
+
     def show_loading(self, widget, loading: bool) -> None:
         """Cover ``widget`` with a loading indicator while it waits for a read, but only
         once the wait has lasted :attr:`LOADING_DELAY` seconds.
@@ -184,8 +202,14 @@ class AdoptScreen(WorkerFailures, Screen):
         if not loading:
             widget.loading = False
         elif not widget.loading:
-            self._loading_timers[widget] = self.set_timer(self.LOADING_DELAY,
-                                                          lambda: setattr(widget, "loading", True))
+            def cover() -> None:
+                # a timer that fired just before it was stopped still calls this: only the
+                # current wait may cover the widget (else the indicator stayed on for good)
+                if self._loading_timers.get(widget) is timer:
+                    del self._loading_timers[widget]
+                    widget.loading = True
+
+            timer = self._loading_timers[widget] = self.set_timer(self.LOADING_DELAY, cover)
 
     def _preset_breakpoints(self) -> None:
         """Give the screen its breakpoint classes (HORIZONTAL_/VERTICAL_BREAKPOINTS) for the
@@ -214,13 +238,25 @@ class AdoptScreen(WorkerFailures, Screen):
 def _import_heavy_modules() -> None:
     """What the screens after login need, imported while the login screen waits for input."""
     import adopt_tui.auth.accounts  # noqa: F401  (argon2 and its dummy hash)
+    import adopt_tui.auth.session  # noqa: F401  (the idle lock's)
     import adopt_tui.metrics.read  # noqa: F401  (pandas)
     import adopt_tui.tui.admin  # noqa: F401  (the idle lock, installed at login)
     import adopt_tui.tui.screens.customer  # noqa: F401
     import adopt_tui.tui.screens.customers  # noqa: F401  (numpy, pyarrow, textual-fastdatatable)
+    # the Footer of the customer list asks whether export is available: ~30 ms of imports (profiled)
+    import adopt_tui.tui.screens.export_dialog  # noqa: F401
+    import adopt_tui.tui.screens.lock  # noqa: F401  (the idle lock's screen)
     import adopt_tui.tui.screens.portfolio  # noqa: F401  (tabs, charts)
+    import rich._emoji_codes  # noqa: F401  (rich's markup, first used by the customer list)
+    import textual.scrollbar  # noqa: F401
 
     _settle_garbage_collector()
+
+
+def default_css(widget_class: type) -> list[tuple]:
+    """The DEFAULT_CSS sources Textual adds to the stylesheet when a ``widget_class`` is
+    first mounted: ``[(read_from, css, tie_breaker, scope)]`` (Textual's own list)."""
+    return widget_class.__new__(widget_class)._get_default_css()
 
 
 # The youngest generation every 2,000 net allocations (default 700), the middle one every
@@ -320,20 +356,41 @@ class AdoptApp(KeysInOrder, App):
 
         self.push_screen(LoginScreen(self.demo_accounts))
 
+    # How long after the login screen's first frame the warm-up starts (see login_screen_drawn).
+    WARM_UP_AFTER = 0.02
+
     def login_screen_drawn(self) -> None:
         """The login screen calls this after its first frame. While someone types their
         password, load what the customer list needs (pandas, the metrics reader, the
         password hasher, the screens) and read the screens' stylesheets: the login
-        screen itself is drawn without them, and (0.1 s after it is on the terminal,
-        not at a fixed time after start) nothing of this delays it on a slow start."""
+        screen itself is drawn without them, and (shortly after it is on the terminal,
+        not at a fixed time after start) nothing of this delays it on a slow start.
+
+        Shortly: the warm-up takes 0.3-0.5 s of CPU; started 0.1 s after the first
+        frame, a quick login (a password manager, the benchmark) came in the middle of
+        it, and the password check, the imports and the stylesheets' parsing all
+        competed for two CPUs (profiled: 750-800 ms from Enter to the list instead of
+        ~550). 20 ms leaves the frame time to reach the terminal."""
         if not getattr(self, "_warming_up", False):
             self._warming_up = True
-            self.set_timer(0.1, self._warm_up)
+            self.set_timer(self.WARM_UP_AFTER, self._warm_up)
+
+    def login_submitted(self) -> None:
+        """The login screen calls this once the password check has started: a login
+        quicker than the warm-up's start starts it now, beside the check (which waits
+        in argon2, outside the GIL), rather than after it."""
+        if not getattr(self, "_warming_up", False):
+            self._warming_up = True
+            self._warm_up()
 
     def _warm_up(self) -> None:
         from adopt_tui.tui.screens import CSS_AHEAD
 
-        self.run_worker(_import_heavy_modules, thread=True, group="warm-up", exit_on_error=False,
+        def warm_up() -> None:
+            _import_heavy_modules()
+            self.call_from_thread(self._default_css_ahead)
+
+        self.run_worker(warm_up, thread=True, group="warm-up", exit_on_error=False,
                         description="loading the modules used after login")
         self._css_ahead = [path for path in CSS_AHEAD if path.exists()]
         self._read_css_ahead()
@@ -364,12 +421,45 @@ class AdoptApp(KeysInOrder, App):
         stylesheet.parse()
         stylesheet.update(self)
 
+    def _default_css_ahead(self) -> None:
+        """Add the DEFAULT_CSS of the widgets the next screens mount (:data:`WIDGETS_AHEAD`)
+        now, while nobody is signed in, as :meth:`_read_css_ahead` does for the screens'
+        stylesheets.
+
+        Textual adds a widget class's DEFAULT_CSS when the first such widget is mounted,
+        and the next style lookup parses the stylesheet again: 12 ms of a customer's first
+        opening, 35 ms of the portfolio's (profiled). Added here with the same names,
+        Textual finds them in place and parses nothing. A class that cannot be imported
+        or described is left to Textual, as before.
+        """
+        from adopt_tui.tui.screens import WIDGETS_AHEAD
+
+        if self.principal is not None:
+            return
+        stylesheet = self.stylesheet
+        added = False
+        for target in WIDGETS_AHEAD:
+            module, _, name = target.partition(":")
+            try:
+                sources = default_css(getattr(importlib.import_module(module), name))
+            except Exception:  # another Textual, a renamed widget: Textual adds it when mounted
+                continue
+            for read_from, css, tie_breaker, scope in sources:
+                if not stylesheet.has_source(*read_from):
+                    stylesheet.add_source(css, read_from=read_from, is_default_css=True, tie_breaker=tie_breaker,
+                                          scope=scope)
+                    added = True
+        if added:
+            stylesheet.parse()
+            stylesheet.update(self)
+
     def now(self) -> datetime:
         return self.clock()
 
-    def signed_in(self, principal: Principal, *, latest_as_of: str | None) -> None:
+    def signed_in(self, principal: Principal, *, latest_as_of: str | None, rows=None) -> None:
         """Called by the login screen once the core accepted the password (and
-        any forced password change is done)."""
+        any forced password change is done). ``rows``: the customer list's rows if
+        the login already read them (all sources, latest as-of date)."""
         from adopt_tui.tui.screens.customers import CustomerListScreen
 
         self.principal = principal
@@ -381,7 +471,10 @@ class AdoptApp(KeysInOrder, App):
             clock = (lambda: self.clock().timestamp()) if self._clock_given else None
             admin.install_idle_lock(self, clock)
         home = CustomerListScreen()
-        home.prefetch()  # read the customers while the screen is built
+        if rows is not None:
+            home.take_rows(rows, self.scope, self.as_of)  # shown as the screen is mounted
+        else:
+            home.prefetch()  # read the customers while the screen is built
         self.switch_screen(home)
 
     def can(self, perm: Perm) -> bool:

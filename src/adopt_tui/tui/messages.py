@@ -16,9 +16,13 @@ if TYPE_CHECKING:  # pandas costs ~0.6 s to import: keep it off the path to the 
 
 
 class LoggedIn(Message):
-    def __init__(self, principal: Principal) -> None:
+    """``rows``: the customer list's rows (screens.customers.CustomerRows), read by the
+    login's worker right after the password check; None when not read there."""
+
+    def __init__(self, principal: Principal, rows=None) -> None:
         super().__init__()
         self.principal = principal
+        self.rows = rows
 
 
 class LoginRefused(Message):

@@ -26,3 +26,29 @@ CSS_AHEAD: list[Path] = [
         "settings.tcss", "users.tcss", "audit.tcss", "import_data.tcss",
     )
 ]
+
+# widgets whose DEFAULT_CSS is added while the login screen waits (AdoptApp._default_css_ahead):
+# those the customer list, a customer's insights and the portfolio mount first. Not Textual's
+# DataTable (the portfolio's tables): its rules match the customer list's fastdatatable by type
+# name, so read before the list is shown they would restyle it (header, cursor).
+WIDGETS_AHEAD: list[str] = [
+    "adopt_tui.tui.widgets.footer:KeysLine",
+    "textual.widgets:LoadingIndicator",
+    "adopt_tui.tui.widgets.figures:FigureTable",
+    "adopt_tui.tui.widgets.status:StatusLine",
+    "textual.containers:VerticalScroll",
+    "adopt_tui.tui.widgets.figures:FigureGrid",
+    "adopt_tui.tui.screens.customer:Section",
+    "adopt_tui.tui.widgets.charts:TrendChart",
+    "adopt_tui.tui.widgets.charts:BarChart",
+    "textual.widgets:ContentSwitcher",
+    "textual.widgets:Header",
+    "textual.widgets._header:HeaderClockSpace",
+    "textual.widgets._header:HeaderIcon",
+    "textual.widgets._header:HeaderTitle",
+    "textual.widgets:TabbedContent",
+    "textual.widgets:TabPane",
+    "textual.widgets:Tab",
+    "textual.widgets:Tabs",
+    "textual.widgets._tabs:Underline",
+]

@@ -19,7 +19,7 @@ from adopt_tui.tui import format as fmt
 from adopt_tui.tui.app import SCOPE_LABELS, AdoptScreen, export_dialog_class
 from adopt_tui.tui.messages import CustomerLoaded
 from adopt_tui.tui.screens import tcss
-from adopt_tui.tui.widgets.figures import small_table, warn_style
+from adopt_tui.tui.widgets.figures import FigureGrid, warn_style
 from adopt_tui.tui.widgets.footer import KeysFooter
 from adopt_tui.tui.widgets.status import StatusLine
 
@@ -74,6 +74,38 @@ class Sparklines(Static):
         super().__init__(text, **kwargs)
 
 
+class Section(Static):
+    """A section's title and its text in one widget (each widget costs its styling, layout
+    and drawing as the screen opens); the title drawn as ``.section-title`` draws it."""
+
+    DEFAULT_CSS = """
+    Section {
+        margin-top: 1;
+    }
+    Section > .section--title {
+        text-style: bold;
+        color: $accent;
+    }
+    Section > .section--muted {
+        color: $text-muted;
+    }
+    """
+    COMPONENT_CLASSES = {"section--title", "section--muted"}
+
+    def __init__(self, title: str, body: Text, *, muted: bool = False, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.title = title
+        self.body = body
+        self.muted = muted
+
+    def render(self) -> Text:
+        body = self.body.copy()
+        if self.muted:
+            body.stylize_before(self.get_component_rich_style("section--muted", partial=True))
+        return Text.assemble((self.title, self.get_component_rich_style("section--title", partial=True)), "\n",
+                             body)
+
+
 class CustomerScreen(AdoptScreen):
     """Customer insights for one customer; [ and ] walk the customer list's order."""
 
@@ -112,10 +144,7 @@ class CustomerScreen(AdoptScreen):
         yield Static(self._title() if ready is not None else "", id="customer-title")
         with VerticalScroll(id="insights"):
             if ready is not None:
-                with Vertical(id="content"):
-                    yield self._columns()
-            else:
-                yield Vertical(id="content")
+                yield self._columns()
         yield StatusLine()
         yield KeysFooter()
 
@@ -219,10 +248,10 @@ class CustomerScreen(AdoptScreen):
     async def _render_figures(self) -> None:
         self.query_one("#customer-title", Static).update(self._title())
         self.query_one(StatusLine).set(as_of=self.figures.as_of or "")
-        content = self.query_one("#content")
-        await content.remove_children()
-        await content.mount(self._columns())
-        self.query_one("#insights").scroll_home(animate=False)
+        insights = self.query_one("#insights")
+        await insights.remove_children()
+        await insights.mount(self._columns())
+        insights.scroll_home(animate=False)
 
     def _left(self) -> list[Widget]:
         f = self.figures
@@ -243,9 +272,11 @@ class CustomerScreen(AdoptScreen):
         details.append(f.as_of or "no figures yet")
         details.append("  Scope ", style="dim")
         details.append(SCOPE_LABELS[f.scope])
-        out: list[Widget] = [Static(details, id="details")]
 
-        summary = Text()
+        # one Static for the details and the figures (fewer widgets: each costs its styling,
+        # layout and drawing as the screen opens)
+        summary = details
+        summary.append("\n")
         summary.append("Sold ", style="dim")
         summary.append(fmt.num(f.sold))
         summary.append("  Assigned ", style="dim")
@@ -271,21 +302,18 @@ class CustomerScreen(AdoptScreen):
         if f.renewal_due:
             summary.append(f"\nRenewal due: {f.renewal_due} subscription(s) within 30 days (press s).",
                            style="bold")
-        out.append(Static(summary, id="summary"))
+        out: list[Widget] = [Static(summary, id="summary")]
 
         wide = self.size.width >= 110
-        out.append(Static("Products", classes="section-title"))
         if f.products:
             columns = [("Product", False), ("Sold", True), ("Assigned", True), ("Deploy %", True)]
             if wide:
                 columns.append(("Subscriptions", False))
-            table = small_table("products", columns, [
+            out.append(FigureGrid(columns, [
                 (Text(p.name), fmt.num(p.sold), fmt.num(p.assigned), fmt.pct(p.deployment_pct),
                  Text(describe_subscriptions(p.subscriptions)))[:len(columns)]
                 for p in f.products
-            ], app=app)
-            table.can_focus = False
-            out.append(table)
+            ], app=app, id="products", title="Products"))
             if not wide:
                 states = Text("Subscription states\n", style="dim")
                 for index, p in enumerate(f.products):
@@ -295,23 +323,22 @@ class CustomerScreen(AdoptScreen):
                     states.append(describe_subscriptions(p.subscriptions))
                 out.append(Static(states, id="subscription-states"))
         else:
+            out.append(Static("Products", classes="section-title"))
             out.append(Static("No products in this scope.", classes="muted"))
 
-        out.append(Static("Workloads", classes="section-title"))
         if f.workloads:
             columns = [("Workload", False), ("Entitled", True), ("Active", True), ("Usage %", True),
                        ("Adj. usage %", True)]
             if wide:
                 columns.append(("Why over 100 %", False))
-            table = small_table("workloads", columns, [
+            out.append(FigureGrid(columns, [
                 (Text(w.name), fmt.num(w.entitled), fmt.num(w.active), fmt.usage(w.usage_pct),
                  fmt.usage(w.adjusted_usage_pct),
                  Text(", ".join(EXPLANATIONS.get(e["code"], e["code"]) for e in w.explanations)))[:len(columns)]
                 for w in f.workloads
-            ], app=app)
-            table.can_focus = False
-            out.append(table)
+            ], app=app, id="workloads", title="Workloads"))
         else:
+            out.append(Static("Workloads", classes="section-title"))
             out.append(Static("No workloads in this scope.", classes="muted"))
         out.append(Static(
             "Usage % = active / entitled (activity from every subscription). Adjusted usage % counts only "
@@ -324,7 +351,6 @@ class CustomerScreen(AdoptScreen):
         out: list[Widget] = []
         explained = [(w, e) for w in f.workloads for e in w.explanations]
         if explained:
-            out.append(Static("Why usage is inflated", classes="section-title"))
             text = Text()
             for w, e in explained:
                 text.append(f"{w.name}", style="bold")
@@ -332,9 +358,8 @@ class CustomerScreen(AdoptScreen):
                 text.append(e.get("text") or e["code"])
                 text.append("\n")
             text.rstrip()
-            out.append(Static(text, id="explanations"))
+            out.append(Section("Why usage is inflated", text, id="explanations"))
 
-        out.append(Static("Recommendations", classes="section-title"))
         if f.recommendations:
             text = Text()
             for index, r in enumerate(f.recommendations):
@@ -347,10 +372,10 @@ class CustomerScreen(AdoptScreen):
                 text.append(r.get("consider", ""))
                 text.append("\nTry: ", style="dim")
                 text.append(r.get("try", ""))
-            out.append(Static(text, id="recommendations"))
+            out.append(Section("Recommendations", text, id="recommendations"))
         else:
-            out.append(Static("None: no rule is triggered by these figures.", classes="muted",
-                              id="recommendations"))
+            out.append(Section("Recommendations", Text("None: no rule is triggered by these figures."), muted=True,
+                               id="recommendations"))
 
         out.append(Static("Trend, last 12 months", classes="section-title"))
         labels = [p.as_of[:7] for p in self.trend]

@@ -18,16 +18,20 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import pyarrow as pa
 from rich.align import Align
+from rich.console import Group
+from rich.measure import Measurement
 from rich.cells import cell_len
 from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.color import Color
 from textual.coordinate import Coordinate
 from textual.renderables.styled import Styled
+from textual.widget import Widget
 from textual.widgets import DataTable as SmallDataTable
 from textual_fastdatatable import ArrowBackend, DataTable
 from textual_fastdatatable.column import CELL_X_PADDING
@@ -494,6 +498,136 @@ def small_table(id: str, columns: Sequence[tuple[str, bool]], rows: Iterable[Seq
             cells.append(text)
         table.add_row(*cells)
     return table
+
+
+class FigureGrid(Widget):
+    """A short read-only table drawn as one rich Table: what :func:`small_table` shows
+    (header, zebra stripes, right-aligned figures, warnings) for tables nobody moves a
+    cursor in (a customer's products and workloads).
+
+    Textual's DataTable is a scrolling widget with its own layout pass: measured on
+    idle, it lays out the screen again once its size is known. Two of them made up
+    a good part of a customer's opening (profiled); this is one widget that is laid
+    out with the screen and drawn once.
+
+    ``rows`` keeps the cells as given (``Text``), for tests and for readers.
+    """
+
+    DEFAULT_CSS = """
+    FigureGrid {
+        height: auto;
+        background: $surface;
+        color: $foreground;
+    }
+    FigureGrid > .figuregrid--header {
+        text-style: bold;
+        background: $panel;
+        color: $foreground;
+    }
+    FigureGrid > .figuregrid--even-row {
+        background: $surface-lighten-1 50%;
+    }
+    FigureGrid > .figuregrid--title {
+        text-style: bold;
+        color: $accent;
+        background: $background;  /* the title line stands on the screen, the table on $surface */
+    }
+    FigureGrid.-titled {
+        margin-top: 1;
+    }
+    FigureGrid:ansi > .figuregrid--header {
+        background: ansi_bright_blue;
+        color: ansi_default;
+    }
+    """
+    COMPONENT_CLASSES = {"figuregrid--header", "figuregrid--even-row", "figuregrid--title"}
+
+    def __init__(self, columns: Sequence[tuple[str, bool]], rows: Iterable[Sequence], *, app=None,
+                 id: str | None = None, title: str = "") -> None:  # noqa: A002
+        """``title``: drawn above the table as ``.section-title`` draws it (one widget, not two)."""
+        super().__init__(id=id, classes="-titled" if title else "")
+        self.title = title
+        self.columns = list(columns)
+        self.rows: list[list[Text]] = _cells(self.columns, rows, app)
+        self._drawn: _Drawn | None = None
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    def get_row_at(self, index: int) -> list[Text]:
+        return self.rows[index]
+
+    def render(self) -> _Drawn:
+        header = self.get_component_rich_style("figuregrid--header", partial=True)
+        even = self.get_component_rich_style("figuregrid--even-row", partial=True)
+        title = self.get_component_rich_style("figuregrid--title") if self.title else None
+        key = (header, even, title)
+        if self._drawn is None or self._drawn.key != key:
+            self._drawn = _Drawn(key, self._renderable(header, even, title))
+        return self._drawn
+
+    def _renderable(self, header: Style, even: Style, title_style: Style | None) -> Table | Group:
+        table = Table(box=None, padding=(0, 1), collapse_padding=False, pad_edge=True, show_edge=False,
+                      header_style=header, row_styles=[Style(), even], expand=False, show_header=True)
+        last = len(self.columns) - 1
+        for index, (label, right) in enumerate(self.columns):
+            if index == last and index and not right:
+                # free text (subscription states, causes): wraps rather than squeezing the figures
+                table.add_column(Text(label), overflow="fold", ratio=1)
+                continue
+            width = max([cell_len(label)] + [row[index].cell_len for row in self.rows if index < len(row)])
+            table.add_column(Text(label, justify="right" if right else "left"), justify="right" if right else "left",
+                             no_wrap=True, min_width=width)
+        for row in self.rows:
+            table.add_row(*row)
+        if title_style is not None:
+            title = Text(self.title, style=title_style, justify="left", no_wrap=True, overflow="ellipsis")
+            return Group(title, table)
+        return table
+
+
+class _Drawn:
+    """A FigureGrid's table, drawn once per width: Textual measures a widget's height and
+    then draws it, again after every layout pass of the screen (four as a customer's
+    insights open), and drawing a rich Table each time was a fifth of the opening
+    (cProfile). The styles it was built with are its ``key``."""
+
+    def __init__(self, key: tuple, renderable) -> None:
+        self.key = key
+        self.renderable = renderable
+        self._segments: dict[tuple, list[Segment]] = {}
+
+    def __rich_console__(self, console, options):
+        key = (options.max_width, options.min_width, options.height, options.justify, options.overflow,
+               options.no_wrap)
+        segments = self._segments.get(key)
+        if segments is None:
+            segments = self._segments[key] = list(console.render(self.renderable, options))
+        return segments
+
+    def __rich_measure__(self, console, options):
+        return Measurement.get(console, options, self.renderable)
+
+
+def _cells(columns: Sequence[tuple[str, bool]], rows: Iterable[Sequence], app) -> list[list[Text]]:
+    """Cells as ``Text``: right-aligned in numeric columns; a str ending in ``!`` in the warning style."""
+    style = warn_style(app) if app is not None else Style(bold=True)
+    out = []
+    for row in rows:
+        cells = []
+        for (_label, right), value in zip(columns, row):
+            if isinstance(value, Text):
+                if right:
+                    value.justify = "right"
+                cells.append(value)
+                continue
+            text = Text("" if value is None else str(value), justify="right" if right else "left")
+            if text.plain.endswith(fmt.OVER):
+                text.stylize(style)
+            cells.append(text)
+        out.append(cells)
+    return out
 
 
 def cursor_row_key(table) -> str | None:

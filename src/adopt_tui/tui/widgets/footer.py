@@ -30,6 +30,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import NamedTuple
 
+from rich.text import Text
+from textual import events
+from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -42,6 +45,109 @@ class _Key(NamedTuple):
     disabled: bool
     tooltip: str
     palette: bool  # the command palette's key, docked right
+
+
+class KeysLine(Widget):
+    """The footer's keys (all but the command palette's) drawn as one line by one widget.
+
+    It draws what a row of FooterKey widgets draws (their CSS is repeated here as
+    component classes: key, description, the item background, dim when disabled,
+    the hover colours) and does what they do: a click presses the key (or rings the
+    bell when it is disabled), hovering shows the key's tooltip. One widget instead
+    of ten or so: a FooterKey each cost a quarter of opening a customer's insights
+    (cProfile, 432k -> 327k calls without the footer), on every screen.
+    """
+
+    ALLOW_SELECT = False
+    DEFAULT_CSS = """
+    KeysLine {
+        width: 1fr;
+        height: 1;
+        text-wrap: nowrap;
+        text-overflow: clip;
+    }
+    KeysLine > .keysline--item {
+        background: $footer-item-background;
+    }
+    KeysLine > .keysline--hover {
+        color: $footer-key-foreground;
+        background: $block-hover-background;
+    }
+    KeysLine > .keysline--disabled {
+        text-style: dim;
+    }
+    KeysLine > .footer-key--key {
+        color: $footer-key-foreground;
+        background: $footer-key-background;
+        text-style: bold;
+    }
+    KeysLine > .footer-key--description {
+        color: $footer-description-foreground;
+        background: $footer-description-background;
+    }
+    """
+    COMPONENT_CLASSES = {"keysline--item", "keysline--hover", "keysline--disabled", "footer-key--key",
+                         "footer-key--description"}
+
+    def __init__(self, keys: list[_Key]) -> None:
+        super().__init__()
+        self.keys = keys
+        self._hover: int | None = None
+        self._spans: list[tuple[int, int]] = []
+
+    def set_keys(self, keys: list[_Key]) -> None:
+        if keys != self.keys:
+            self.keys = keys
+            self._hover = None
+            self.refresh()
+
+    def render(self) -> Text:
+        key_style = self.get_component_rich_style("footer-key--key", partial=True)
+        description_style = self.get_component_rich_style("footer-key--description", partial=True)
+        item = self.get_component_rich_style("keysline--item", partial=True)
+        line = Text(no_wrap=True, overflow="crop", end="")
+        spans = []
+        for index, spec in enumerate(self.keys):
+            # as FooterKey.render: " key " then "description " (padding 0 1 and 0 1 0 0)
+            if spec.description:
+                text = Text.assemble((f" {spec.display} ", key_style), (f"{spec.description} ", description_style))
+            else:
+                text = Text.assemble((spec.display, key_style))
+            base = item
+            if index == self._hover:
+                base = base + self.get_component_rich_style("keysline--hover", partial=True)
+            if spec.disabled:
+                base = base + self.get_component_rich_style("keysline--disabled", partial=True)
+            text.stylize_before(self.rich_style + base)
+            spans.append((len(line), len(line) + text.cell_len))
+            line.append_text(text)
+        self._spans = spans
+        return line
+
+    def _key_at(self, x: int) -> int | None:
+        return next((index for index, (start, end) in enumerate(self._spans) if start <= x < end), None)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        index = self._key_at(event.x)
+        if index != self._hover:
+            self._hover = index
+            self.tooltip = (self.keys[index].tooltip or None) if index is not None else None
+            self.refresh()
+
+    def on_leave(self, event: events.Leave) -> None:
+        if self._hover is not None:
+            self._hover = None
+            self.tooltip = None
+            self.refresh()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        index = self._key_at(event.x)
+        if index is None:
+            return
+        if self.keys[index].disabled:
+            self.app.bell()
+        else:
+            self.app.simulate_key(self.keys[index].key)
 
 
 class KeysFooter(Footer):
@@ -115,8 +221,10 @@ class KeysFooter(Footer):
             yield from super().compose()
             return
         self._shown = wanted
+        yield KeysLine([spec for spec in wanted if not spec.palette])
         for spec in wanted:
-            yield self._make_key(spec)
+            if spec.palette:
+                yield self._make_key(spec)
 
     def bindings_changed(self, screen) -> None:
         self._bindings_ready = True
@@ -138,22 +246,16 @@ class KeysFooter(Footer):
 
     def _update_in_place(self, wanted: list[_Key]) -> bool:
         children = list(self.children)
-        if any(type(child) is not FooterKey for child in children):
+        lines = [child for child in children if type(child) is KeysLine]
+        palette = [child for child in children if type(child) is FooterKey and child.has_class("-command-palette")]
+        if len(lines) != 1 or len(lines) + len(palette) != len(children):
             return False
-        palette = [child for child in children if child.has_class("-command-palette")]
-        keys = [child for child in children if not child.has_class("-command-palette")]
-        wanted_keys = [spec for spec in wanted if not spec.palette]
         wanted_palette = [spec for spec in wanted if spec.palette]
         if len(palette) != len(wanted_palette):
             return False
-        for widget, spec in zip(keys, wanted_keys):
-            self._set_key(widget, spec)
+        lines[0].set_keys([spec for spec in wanted if not spec.palette])
         for widget, spec in zip(palette, wanted_palette):
-            self._set_key(widget, spec)
-        if len(keys) > len(wanted_keys):
-            self.remove_children(keys[len(wanted_keys):])
-        elif len(wanted_keys) > len(keys):
-            new = [self._make_key(spec) for spec in wanted_keys[len(keys):]]
-            self.mount_all(new, before=palette[0] if palette else None)
+            if self._shown is None or spec not in self._shown:
+                self._set_key(widget, spec)
         self._shown = wanted
         return True

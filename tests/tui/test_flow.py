@@ -112,6 +112,18 @@ async def test_filter_narrows_the_list_as_you_type(make):
         assert app.screen.figures.customer.name == "Cedar Clinics"
 
 
+async def test_slash_and_a_filter_typed_in_one_go(make):
+    """``/`` moves the focus to the filter (by call_later): the letters typed right behind it go there too."""
+    app = make()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await login(pilot, "admin")
+        burst(app, "/", "ce")
+        await settle(pilot)
+        await pilot.pause(0.2)
+        assert app.screen.query_one("#filter").value == "ce"
+        assert list_names(app) == ["Cedar Clinics"]
+
+
 async def test_filter_matches_tenant_id_and_domain(make):
     app = make()
     async with app.run_test(size=(100, 30)) as pilot:

@@ -50,14 +50,19 @@ class KeysInOrder:
         self._hold_timer = self.set_timer(HOLD_LIMIT, self._release_keys)
         await super().on_event(event)
         if not event.is_forwarded:  # a priority binding took it: done already
-            await self._release_keys()
+            self._release_soon()
 
     async def _on_key(self, event: events.Key) -> None:
         # A key back up from the focused widget: App._on_key runs its binding.
         await super()._on_key(event)
         event.prevent_default()  # App._on_key has run; Textual would call it again after this handler
         if event is self._awaited:
-            await self._release_keys()
+            self._release_soon()
+
+    def _release_soon(self) -> None:
+        # After what the binding queued on the app: Widget.focus() moves the focus by call_later.
+        self._awaited = None
+        self.call_later(self._release_keys)
 
     async def _release_keys(self) -> None:
         held, self._held_keys, self._awaited = self._held_keys or [], None, None

@@ -25,6 +25,34 @@ def test_new_database_is_current_wal_private(tmp_path):
     assert conn.execute("SELECT value FROM settings WHERE key = 'low_adoption_usage_pct'").fetchone()[0] == "40.0"
 
 
+def test_page_size_is_set_for_new_databases_only(tmp_path):
+    from adopt_tui.store.db import PAGE_SIZE
+
+    assert PAGE_SIZE == 16384
+    conn = connect(tmp_path / "new.db")
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+    conn.close()
+    assert connect(tmp_path / "new.db").execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE  # reopened
+    empty = tmp_path / "empty.db"
+    empty.touch()   # an empty file is a new database too
+    assert connect(empty).execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+    # a database made with SQLite's default page size keeps it, data and all
+    old = tmp_path / "old.db"
+    raw = sqlite3.connect(old)
+    raw.execute("PRAGMA page_size = 4096")
+    raw.execute("PRAGMA journal_mode = WAL")
+    for statement in _statements(MIGRATIONS[0]):
+        raw.execute(statement)
+    raw.execute("PRAGMA user_version = 1")
+    raw.execute("INSERT INTO customers(tenant_id, name) VALUES ('t-1', 'Old Customer')")
+    raw.commit()
+    raw.close()
+    conn = connect(old)
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert conn.execute("SELECT name FROM customers").fetchone()[0] == "Old Customer"
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
 def test_migration_from_version_1_keeps_data(tmp_path):
     path = tmp_path / "old.db"
     raw = sqlite3.connect(path)

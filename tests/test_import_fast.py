@@ -151,7 +151,7 @@ def test_a_user_repeated_in_one_file_ends_as_its_last_row(tmp_path, small_blocks
     assert sorted(tuple(r) for r in conn.execute("SELECT sku, assigned_date FROM assignments WHERE user_id = ?",
                                                   (uid,))) == [("ENTERPRISEPACK", "2025-03-04"),
                                                                ("EXCHANGESTANDARD", "2025-03-04")]
-    assert dict(conn.execute("SELECT workload, last_activity FROM activity WHERE user_id = ?", (uid,)).fetchall()) == {
+    assert dict(conn.execute("SELECT workload, last_activity FROM activity_rows WHERE user_id = ?", (uid,)).fetchall()) == {
         "exchange": "2026-10-20", "teams": "2026-10-01"}
 
 

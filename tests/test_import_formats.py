@@ -118,7 +118,7 @@ def test_active_user_detail_rows(conn):
     assert asg[("bob.jones@echo.example", "EMSPREMIUM")] is None                # no workload, no date
     assert asg[("0F1E2D3C4B5A69788796A5B4C3D2E1F0", "GRAPH:exchange")] == "2024-05-05"
     sp = conn.execute(
-        "SELECT last_activity FROM activity a JOIN users u ON u.id = a.user_id "
+        "SELECT last_activity FROM activity_rows a JOIN users u ON u.id = a.user_id "
         "WHERE u.upn = 'Ann.Smith@echo.example' AND workload = 'sharepoint'").fetchone()[0]
     assert sp == "2026-10-20"   # the later of OneDrive (10-20) and SharePoint (09-01)
     known = conn.execute("SELECT known, workloads FROM products WHERE sku = 'GRAPH:exchange'").fetchone()
@@ -153,7 +153,7 @@ def test_onedrive_and_sharepoint_are_one_workload(conn, name, active):
 def test_onedrive_and_sharepoint_combine_to_the_later_date(conn):
     imp(conn, "onedrive_activity.csv", "sharepoint_activity.csv")
     rows = dict(conn.execute(
-        "SELECT u.upn, a.last_activity FROM activity a JOIN users u ON u.id = a.user_id WHERE workload = 'sharepoint'"))
+        "SELECT u.upn, a.last_activity FROM activity_rows a JOIN users u ON u.id = a.user_id WHERE workload = 'sharepoint'"))
     assert rows == {"ann.smith@echo.example": "2026-11-05", "bob.jones@echo.example": "2026-11-04"}
 
 
@@ -340,7 +340,7 @@ def test_rows_with_every_date_given_and_a_date_without_activity(conn, tmp_path):
     rows = lambda sql: sorted(tuple(r) for r in conn.execute(sql))  # noqa: E731
     assignments = "SELECT u.upn, a.sku, a.subscription_id, a.assigned_date, a.state FROM assignments a " \
                   "JOIN users u ON u.id = a.user_id"
-    activity = "SELECT u.upn, a.workload, a.report_date, a.last_activity FROM activity a JOIN users u ON u.id = a.user_id"
+    activity = "SELECT u.upn, a.workload, a.report_date, a.last_activity FROM activity_rows a JOIN users u ON u.id = a.user_id"
     assert rows(assignments) == [("ann@echo.example", "EXCHANGESTANDARD", None, "2025-01-15", "entitled"),
                                  ("bob@echo.example", "EXCHANGESTANDARD", None, "2024-12-01", "entitled")]
     assert rows(activity) == [("ann@echo.example", "exchange", "2026-10-31", "2026-10-30"),

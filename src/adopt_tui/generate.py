@@ -61,6 +61,7 @@ from adopt_tui.catalogue import load_catalogue
 from adopt_tui.errors import AdoptError
 from adopt_tui.metrics.rules import ACTIVE_WINDOW_DAYS
 from adopt_tui.store import writes
+from adopt_tui.store import writes
 
 # --------------------------------------------------------------------------- dates
 
@@ -996,10 +997,12 @@ def _write(conn: sqlite3.Connection, plan: _Plan, stats: GenerateStats, lap) -> 
          _iso(plan.a_day), np.asarray(STATES, dtype=object)[plan.a_state]),
     )
     lap("assignments", f"{stats.assignments:,} rows")
-    stats.activity = _insert(
-        conn, "activity", ("user_id", "workload", "report_date", "last_activity"),
-        (plan.act_user + 1, plan.workloads[plan.act_wl], _iso(plan.act_report), _iso(plan.act_last)),
-    )
+    # one row per user and report date, a column per workload: written workload by workload
+    # (each an insert or an update of the user's row for that date, in key order)
+    act_rows = list(zip((plan.act_user + 1).tolist(), plan.workloads[plan.act_wl].tolist(),
+                        _iso(plan.act_report).tolist(), _iso(plan.act_last).tolist()))
+    writes.upsert_activity(conn, act_rows)
+    stats.activity = len(act_rows)
     lap("activity", f"{stats.activity:,} rows")
     m = len(plan.sr_cust)
     stats.support_requests = _insert(
@@ -1044,8 +1047,12 @@ def write_graph_csv(conn: sqlite3.Connection, directory: str | Path, as_of: str 
         "SELECT a.user_id, a.sku, COALESCE(p.name, a.sku) AS name, p.workloads, a.assigned_date FROM assignments a "
         "LEFT JOIN products p ON p.sku = a.sku WHERE a.state = 'entitled' "
         "AND (a.assigned_date IS NULL OR a.assigned_date <= ?) ORDER BY a.user_id, a.sku", conn, params=(as_of,))
-    act = pd.read_sql_query(
-        "SELECT user_id, workload, last_activity FROM activity WHERE report_date = ?", conn, params=(as_of,))
+    from adopt_tui.metrics.compute import activity_rows
+    from adopt_tui.store.schema import ACTIVITY_WORKLOADS
+
+    act = activity_rows(pd.read_sql_query(
+        f"SELECT user_id, 0 AS customer_id, report_date, {', '.join(ACTIVITY_WORKLOADS)} FROM activity "
+        "WHERE report_date = ?", conn, params=(as_of,)))[["user_id", "workload", "last_activity"]]
     products = asg.groupby("user_id")["name"].agg(lambda s: "+".join(x.upper() for x in s))
     wl = asg.assign(workload=asg.workloads.fillna("").str.split(",")).explode("workload")
     wl = wl[wl.workload != ""]

@@ -890,12 +890,6 @@ class WriteStats:
     assignments: int = 0
 
 
-ACTIVITY_INSERT = "INSERT INTO activity(user_id, workload, report_date, last_activity)"
-ACTIVITY_UPSERT = (
-    " ON CONFLICT(user_id, workload, report_date) DO UPDATE SET last_activity = "
-    "CASE WHEN activity.last_activity IS NULL OR excluded.last_activity > activity.last_activity "
-    "THEN excluded.last_activity ELSE activity.last_activity END"
-)
 USERS_INSERT = "INSERT INTO users(id, customer_id, upn, display_name, is_deleted, deleted_date)"
 ASSIGNMENTS_INSERT = "INSERT INTO assignments(user_id, sku, subscription_id, assigned_date, state)"
 
@@ -1072,24 +1066,33 @@ def _no_none(values):
 
 
 def _write_activity(conn, part: Batch, uids, keep_empty_dates) -> int:
-    """Activity rows in primary-key order: per user, per workload (sorted)."""
+    """Activity rows (one per user and report date, a column per workload of the report) in
+    primary-key order. Returns the (user, workload) activity values written."""
     import numpy as np
 
     act = part.activity
     rd = part.report_dates
     dates = _no_none(part.dates)
-    # the workload goes as its position in part.workloads (binding a small int is cheaper than text)
-    workload = "CASE {} " + " ".join(f"WHEN {i} THEN '{w}'" for i, w in enumerate(part.workloads)) + " END"
-    # rows without a date exist only for the dates in keep_empty_dates; elsewhere no NULLIF (a
-    # function call per row)
+    head = f"INSERT INTO activity(user_id, report_date, {', '.join(part.workloads)})"
+    upsert = writes.activity_upsert(part.workloads)
+    # a workload without a date has no value (NULL) unless the report date has no activity at all
+    # ('': listed without activity, so that the date still exists)
     if isinstance(rd, str):
         empty = rd in keep_empty_dates
-        r, c = np.nonzero(np.ones(act.shape, dtype=bool) if empty else act > 0)
-        last = "NULLIF({}, '')" if empty else "{}"
-        return writes.insert_many(conn, ACTIVITY_INSERT, f"({{}}, {workload}, ?1, {last})",
-                                  _rows(uids[r], c, dates[act[r, c]]), 3, (rd,), ACTIVITY_UPSERT)
+        r = np.arange(len(act)) if empty else np.flatnonzero((act > 0).any(axis=1))
+        value = "{}" if empty else "NULLIF({}, '')"
+        row = "({}, ?1, " + ", ".join([value] * len(part.workloads)) + ")"
+        columns = [uids[r]] + [dates[act[r, j]] for j in range(act.shape[1])]
+        writes.insert_many(conn, head, row, _rows(*columns), 1 + len(part.workloads), (rd,), upsert)
+        return int(len(r) * act.shape[1]) if empty else int((act[r] > 0).sum())
     keep = np.asarray([d in keep_empty_dates for d in rd.tolist()], dtype=bool)
-    r, c = np.nonzero((act > 0) | keep[:, None])
-    last = "NULLIF({}, '')" if keep.any() else "{}"
-    return writes.insert_many(conn, ACTIVITY_INSERT, f"({{}}, {workload}, {{}}, {last})",
-                              _rows(uids[r], c, rd[r], dates[act[r, c]]), 4, (), ACTIVITY_UPSERT)
+    r = np.flatnonzero((act > 0).any(axis=1) | keep)
+    # rows of a kept date take '' for no activity; the others NULL ('~' is below no date)
+    blank = np.where(keep[r], "", "~").astype(object)
+    columns = [uids[r], rd[r]]
+    for j in range(act.shape[1]):
+        values = dates[act[r, j]]
+        columns.append(np.where(act[r, j] > 0, values, blank))
+    row = "({}, {}, " + ", ".join(["NULLIF({}, '~')"] * len(part.workloads)) + ")"
+    writes.insert_many(conn, head, row, _rows(*columns), 2 + len(part.workloads), (), upsert)
+    return int((act[r] > 0).sum() + (keep[r][:, None] & (act[r] == 0)).sum())

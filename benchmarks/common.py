@@ -24,7 +24,7 @@ RAW_TABLES = {
                      "FROM subscriptions",
     "users": "SELECT id, customer_id, upn, is_deleted, deleted_date FROM users",
     "assignments": "SELECT user_id, sku, subscription_id, assigned_date, state FROM assignments",
-    "activity": "SELECT user_id, workload, report_date, last_activity FROM activity",
+    "activity": "SELECT user_id, workload, report_date, last_activity FROM activity_rows",
     "customers": "SELECT id, tenant_id, name FROM customers",
 }
 

@@ -354,6 +354,14 @@ def test_an_existing_database_is_upgraded(small_db, tmp_path):
         "OR (type = 'trigger' AND name LIKE 'cache\\_drop\\_%' ESCAPE '\\')"
     ).fetchall():
         raw.execute(f"DROP {kind.upper()} {name}")
+    # ... and the activity as rows, as the versions before 5 kept it
+    raw.execute("CREATE TABLE activity_old (user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, "
+                "workload TEXT NOT NULL, report_date TEXT NOT NULL, last_activity TEXT, "
+                "PRIMARY KEY (user_id, workload, report_date)) WITHOUT ROWID")
+    raw.execute("INSERT INTO activity_old SELECT * FROM activity_rows")
+    raw.execute("DROP VIEW activity_rows")
+    raw.execute("DROP TABLE activity")
+    raw.execute("ALTER TABLE activity_old RENAME TO activity")
     raw.execute(f"PRAGMA user_version = {version}")
     raw.commit()
     raw.close()

@@ -59,7 +59,7 @@ def test_consistent_rows(tmp_path):
     sizes = [r[0] for r in conn.execute("SELECT COUNT(*) FROM users GROUP BY customer_id")]
     assert len(sizes) == 40 and min(sizes) >= 5 and max(sizes) <= 5000
     # upns unique per customer (the schema says so too), dates ISO
-    assert conn.execute("SELECT COUNT(*) FROM activity WHERE last_activity > report_date").fetchone()[0] == 0
+    assert conn.execute("SELECT COUNT(*) FROM activity_rows WHERE last_activity > report_date").fetchone()[0] == 0
     assert conn.execute(
         "SELECT COUNT(*) FROM assignments a JOIN users u ON u.id = a.user_id "
         "WHERE a.subscription_id IS NOT NULL AND a.subscription_id NOT IN "
@@ -110,7 +110,7 @@ def test_graph_csv(tmp_path):
     assert all(r[0] == "2026-10-31" for r in rows[1:])
     # activity for the same user and workload shows up
     upn, last = conn.execute(
-        "SELECT u.upn, a.last_activity FROM activity a JOIN users u ON u.id = a.user_id "
+        "SELECT u.upn, a.last_activity FROM activity_rows a JOIN users u ON u.id = a.user_id "
         "WHERE a.workload = 'exchange' ORDER BY u.id LIMIT 1").fetchone()
     row = next(r for r in rows[1:] if r[1] == upn)
     assert row[head.index("Exchange Last Activity Date")] == last

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -182,6 +183,26 @@ def test_file_changed_after_the_check(small_conn, tmp_path):
     with pytest.raises(Exception, match="changed since it was checked"):
         run_import(small_conn, SYSTEM, plan)
     assert list(small_conn.iterdump()) == before
+
+
+def test_file_changed_after_the_check_with_its_size_and_time_kept(small_conn, tmp_path):
+    # the run writes what the check kept without hashing the file again when the file is as the
+    # check found it; a rewrite of the same size with its modification time put back still shows
+    path = write(tmp_path, "report.csv", (FIX / "active_user_detail.csv").read_text())
+    plan = plan_import(small_conn, SYSTEM, [path], customer=ALPHA)
+    assert plan.ok
+    st = path.stat()
+    text = path.read_text()
+    path.write_text(text.replace("2026-10-31", "2026-10-30"))
+    assert path.stat().st_size == st.st_size
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    before = list(small_conn.iterdump())
+    with pytest.raises(Exception, match="changed since it was checked"):
+        run_import(small_conn, SYSTEM, plan)
+    assert list(small_conn.iterdump()) == before
+    path.write_text(text)   # the content checked, written again: hashed again, found equal, imported
+    assert run_import(small_conn, SYSTEM, plan).files[0].added == 5
+    assert small_conn.execute("SELECT display_name FROM users WHERE upn = 'carl@echo.example'").fetchone()[0] == "Carl Old"
 
 
 def test_cancel_leaves_the_database_unchanged(small_conn):

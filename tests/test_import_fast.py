@@ -151,7 +151,7 @@ def test_a_user_repeated_in_one_file_ends_as_its_last_row(tmp_path, small_blocks
     assert sorted(tuple(r) for r in conn.execute("SELECT sku, assigned_date FROM assignments WHERE user_id = ?",
                                                   (uid,))) == [("ENTERPRISEPACK", "2025-03-04"),
                                                                ("EXCHANGESTANDARD", "2025-03-04")]
-    assert dict(conn.execute("SELECT workload, last_activity FROM activity WHERE user_id = ?", (uid,)).fetchall()) == {
+    assert dict(conn.execute("SELECT workload, last_activity FROM activity_rows WHERE user_id = ?", (uid,)).fetchall()) == {
         "exchange": "2026-10-20", "teams": "2026-10-01"}
 
 
@@ -234,3 +234,30 @@ def test_user_index_finds_the_oldest_user_of_a_hash():
         for h in list(reference)[:30]:
             assert index.candidates(h) == reference[h]
     assert len(index) == next_id - 1
+
+
+def test_a_file_with_two_report_dates_one_without_activity(tmp_path):
+    """Rows of two report refresh dates: each row's activity under its own date; the date whose rows
+    have no activity at all is kept, every workload of the report listed without a date."""
+    path = write(tmp_path / "aud.csv", [
+        row("ann@x.example", "Ann", "OFFICE 365 E1", exchange="2026-10-30", teams="2026-10-02"),
+        row("bob@x.example", "Bob", "OFFICE 365 E1", teams="2026-10-15"),
+        row("cy@x.example", "Cy", "OFFICE 365 E1", refresh="2026-11-30"),
+        row("dee@x.example", "Dee", "", refresh="2026-11-30"),
+    ])
+    conn = connect(":memory:")
+    plan = plan_import(conn, SYSTEM, [path], customer="tenant-x", customer_name="X")
+    assert plan.ok and plan.files[0]._fast
+    run_import(conn, SYSTEM, plan)
+    got = sorted(tuple(r) for r in conn.execute(
+        "SELECT u.upn, a.workload, a.report_date, a.last_activity FROM activity_rows a JOIN users u ON u.id = a.user_id"))
+    listed = [(upn, w, "2026-11-30", None) for upn in ("cy@x.example", "dee@x.example")
+              for w in ("exchange", "sharepoint", "skype", "teams", "yammer")]
+    assert got == sorted([("ann@x.example", "exchange", "2026-10-31", "2026-10-30"),
+                          ("ann@x.example", "teams", "2026-10-31", "2026-10-02"),
+                          ("bob@x.example", "teams", "2026-10-31", "2026-10-15")] + listed)
+    # stored as a row per user and date: '' for listed without activity, NULL for not listed
+    assert [tuple(r) for r in conn.execute(
+        "SELECT a.exchange, a.teams, a.office FROM activity a JOIN users u ON u.id = a.user_id "
+        "ORDER BY u.upn")] == [("2026-10-30", "2026-10-02", None), (None, "2026-10-15", None),
+                               ("", "", None), ("", "", None)]

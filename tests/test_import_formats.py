@@ -118,7 +118,7 @@ def test_active_user_detail_rows(conn):
     assert asg[("bob.jones@echo.example", "EMSPREMIUM")] is None                # no workload, no date
     assert asg[("0F1E2D3C4B5A69788796A5B4C3D2E1F0", "GRAPH:exchange")] == "2024-05-05"
     sp = conn.execute(
-        "SELECT last_activity FROM activity a JOIN users u ON u.id = a.user_id "
+        "SELECT last_activity FROM activity_rows a JOIN users u ON u.id = a.user_id "
         "WHERE u.upn = 'Ann.Smith@echo.example' AND workload = 'sharepoint'").fetchone()[0]
     assert sp == "2026-10-20"   # the later of OneDrive (10-20) and SharePoint (09-01)
     known = conn.execute("SELECT known, workloads FROM products WHERE sku = 'GRAPH:exchange'").fetchone()
@@ -153,7 +153,7 @@ def test_onedrive_and_sharepoint_are_one_workload(conn, name, active):
 def test_onedrive_and_sharepoint_combine_to_the_later_date(conn):
     imp(conn, "onedrive_activity.csv", "sharepoint_activity.csv")
     rows = dict(conn.execute(
-        "SELECT u.upn, a.last_activity FROM activity a JOIN users u ON u.id = a.user_id WHERE workload = 'sharepoint'"))
+        "SELECT u.upn, a.last_activity FROM activity_rows a JOIN users u ON u.id = a.user_id WHERE workload = 'sharepoint'"))
     assert rows == {"ann.smith@echo.example": "2026-11-05", "bob.jones@echo.example": "2026-11-04"}
 
 
@@ -314,3 +314,42 @@ def test_insights_do_not_replace_computed_figures(conn):
     imp(conn, "insights_o365_usage.tsv", customer=None, customer_name=None)
     _, fig = workloads(conn, GOLF, as_of="2026-08-31")
     assert fig.source == "computed"
+
+
+AUD_HEADER = (FIX / "active_user_detail.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+
+
+def _aud_row(refresh: str, upn: str, exchange_active: str, assigned: str) -> str:
+    # Exchange licence only: flags, then six last activity dates, six assign dates, the product
+    return ",".join([refresh, upn, upn.split("@")[0].title(), "False", "", "True", "False", "False", "False",
+                     "False", "False", exchange_active, "", "", "", "", "", assigned, "", "", "", "", "",
+                     "EXCHANGE ONLINE (PLAN 1)"])
+
+
+def test_rows_with_every_date_given_and_a_date_without_activity(conn, tmp_path):
+    # every licence has its assign date and every row its activity date (no missing value to store
+    # as NULL), then a newer report of the same users without any activity at all: that date is
+    # kept, its rows without a last activity date
+    full = tmp_path / "full.csv"
+    full.write_text("\r\n".join([AUD_HEADER, _aud_row("2026-10-31", "ann@echo.example", "2026-10-30", "2025-01-15"),
+                                 _aud_row("2026-10-31", "bob@echo.example", "2026-09-01", "2024-12-01")]) + "\r\n")
+    idle = tmp_path / "idle.csv"
+    idle.write_text("\r\n".join([AUD_HEADER, _aud_row("2026-11-30", "ann@echo.example", "", "2025-01-15"),
+                                 _aud_row("2026-11-30", "bob@echo.example", "", "2024-12-01")]) + "\r\n")
+    imp(conn, full)
+    rows = lambda sql: sorted(tuple(r) for r in conn.execute(sql))  # noqa: E731
+    assignments = "SELECT u.upn, a.sku, a.subscription_id, a.assigned_date, a.state FROM assignments a " \
+                  "JOIN users u ON u.id = a.user_id"
+    activity = "SELECT u.upn, a.workload, a.report_date, a.last_activity FROM activity_rows a JOIN users u ON u.id = a.user_id"
+    assert rows(assignments) == [("ann@echo.example", "EXCHANGESTANDARD", None, "2025-01-15", "entitled"),
+                                 ("bob@echo.example", "EXCHANGESTANDARD", None, "2024-12-01", "entitled")]
+    assert rows(activity) == [("ann@echo.example", "exchange", "2026-10-31", "2026-10-30"),
+                              ("bob@echo.example", "exchange", "2026-10-31", "2026-09-01")]
+    assert workloads(conn)[0]["exchange"] == (2, 1)   # Ann active on 10-30; Bob's 09-01 is before the window
+    imp(conn, idle)
+    assert rows(assignments) == [("ann@echo.example", "EXCHANGESTANDARD", None, "2025-01-15", "entitled"),
+                                 ("bob@echo.example", "EXCHANGESTANDARD", None, "2024-12-01", "entitled")]
+    assert [r for r in rows(activity) if r[2] == "2026-11-30"] == [
+        (upn, workload, "2026-11-30", None) for upn in ("ann@echo.example", "bob@echo.example")
+        for workload in ("exchange", "sharepoint", "skype", "teams", "yammer")]   # the report's workloads
+    assert workloads(conn)[0]["exchange"] == (2, 0)

@@ -110,7 +110,7 @@ def reference(conn, customer_id: int, as_of: str, scope: str, workloads_of: dict
                 entitled[w].add(user)
     active = defaultdict(set)
     for user, w, last in conn.execute(
-        "SELECT a.user_id, a.workload, a.last_activity FROM activity a JOIN users u ON u.id = a.user_id "
+        "SELECT a.user_id, a.workload, a.last_activity FROM activity_rows a JOIN users u ON u.id = a.user_id "
         "WHERE u.customer_id = ? AND +a.report_date = ?", (customer_id, as_of)  # +: not the date index
     ):
         if last is None or not window_start <= last <= as_of:

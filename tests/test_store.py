@@ -25,6 +25,34 @@ def test_new_database_is_current_wal_private(tmp_path):
     assert conn.execute("SELECT value FROM settings WHERE key = 'low_adoption_usage_pct'").fetchone()[0] == "40.0"
 
 
+def test_page_size_is_set_for_new_databases_only(tmp_path):
+    from adopt_tui.store.db import PAGE_SIZE
+
+    assert PAGE_SIZE == 16384
+    conn = connect(tmp_path / "new.db")
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+    conn.close()
+    assert connect(tmp_path / "new.db").execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE  # reopened
+    empty = tmp_path / "empty.db"
+    empty.touch()   # an empty file is a new database too
+    assert connect(empty).execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+    # a database made with SQLite's default page size keeps it, data and all
+    old = tmp_path / "old.db"
+    raw = sqlite3.connect(old)
+    raw.execute("PRAGMA page_size = 4096")
+    raw.execute("PRAGMA journal_mode = WAL")
+    for statement in _statements(MIGRATIONS[0]):
+        raw.execute(statement)
+    raw.execute("PRAGMA user_version = 1")
+    raw.execute("INSERT INTO customers(tenant_id, name) VALUES ('t-1', 'Old Customer')")
+    raw.commit()
+    raw.close()
+    conn = connect(old)
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert conn.execute("SELECT name FROM customers").fetchone()[0] == "Old Customer"
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
 def test_migration_from_version_1_keeps_data(tmp_path):
     path = tmp_path / "old.db"
     raw = sqlite3.connect(path)
@@ -99,7 +127,7 @@ def test_migration_from_version_2_keeps_assignments_and_activity(tmp_path):
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert [tuple(r) for r in conn.execute("SELECT * FROM assignments ORDER BY id")] == [
         (11, 5, "ENTERPRISEPACK", 7, "2026-01-02", "entitled"), (12, 6, "ENTERPRISEPACK", None, None, "suspended")]
-    assert [tuple(r) for r in conn.execute("SELECT * FROM activity ORDER BY user_id")] == [
+    assert [tuple(r) for r in conn.execute("SELECT * FROM activity_rows ORDER BY user_id")] == [
         (5, "exchange", "2026-10-31", "2026-10-30"), (6, "teams", "2026-10-31", None)]
     indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert not indexes & {"activity_report_date", "assignments_user"}
@@ -119,3 +147,65 @@ def test_migration_from_version_2_keeps_assignments_and_activity(tmp_path):
     # lookups by user still use an index (the unique one)
     plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN SELECT * FROM assignments WHERE user_id = 5"))
     assert "USING INDEX" in plan
+
+
+def test_migration_5_turns_activity_rows_into_a_row_per_user_and_date(tmp_path):
+    # a version 4 database with activity rows of several workloads, dates and users, one listed
+    # without activity (NULL), converted: a row per user and report date, a column per workload
+    # ('' for listed without activity), the same rows through activity_rows, the same figures
+    path = tmp_path / "v4.db"
+    raw = sqlite3.connect(path)
+    for script in MIGRATIONS[:4]:
+        for statement in _statements(script):
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 4")
+    raw.execute("INSERT INTO customers(id, tenant_id, name) VALUES (1, 't-1', 'Old Customer')")
+    raw.executemany("INSERT INTO users(id, customer_id, upn) VALUES (?, 1, ?)",
+                    [(5, "ann@old.example"), (6, "bob@old.example"), (7, "cy@old.example")])
+    old_rows = [(5, "exchange", "2026-09-30", "2026-09-12"), (5, "exchange", "2026-10-31", "2026-10-30"),
+                (5, "teams", "2026-10-31", "2026-10-02"), (5, "dyn_sales", "2026-10-31", "2026-08-01"),
+                (6, "teams", "2026-10-31", None), (6, "yammer", "2026-10-31", "2026-10-31")]
+    raw.executemany("INSERT INTO activity(user_id, workload, report_date, last_activity) VALUES (?, ?, ?, ?)", old_rows)
+    raw.commit()
+    raw.close()
+    conn = connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    wide = {(r[0], r[1]): {k: r[k] for k in r.keys()[2:] if r[k] is not None}
+            for r in conn.execute("SELECT * FROM activity ORDER BY user_id, report_date")}
+    assert wide == {
+        (5, "2026-09-30"): {"exchange": "2026-09-12"},
+        (5, "2026-10-31"): {"exchange": "2026-10-30", "teams": "2026-10-02", "dyn_sales": "2026-08-01"},
+        (6, "2026-10-31"): {"teams": "", "yammer": "2026-10-31"},
+    }
+    assert sorted(tuple(r) for r in conn.execute("SELECT * FROM activity_rows")) == sorted(old_rows)
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    # the later date wins, as before; a workload listed without activity takes a date
+    from adopt_tui.store import writes
+
+    writes.upsert_activity(conn, [(5, "exchange", "2026-10-31", "2026-10-01"), (6, "teams", "2026-10-31", "2026-10-20"),
+                                  (7, "office", "2026-10-31", None), (5, "teams", "2026-10-31", None)])
+    assert sorted(tuple(r) for r in conn.execute("SELECT * FROM activity_rows WHERE report_date = '2026-10-31'")) == [
+        (5, "dyn_sales", "2026-10-31", "2026-08-01"), (5, "exchange", "2026-10-31", "2026-10-30"),
+        (5, "teams", "2026-10-31", "2026-10-02"), (6, "teams", "2026-10-31", "2026-10-20"),
+        (6, "yammer", "2026-10-31", "2026-10-31"), (7, "office", "2026-10-31", None)]
+    with pytest.raises(ValueError):
+        writes.upsert_activity(conn, [(5, "exchange'; DROP TABLE users; --", "2026-10-31", None)])
+
+
+def test_migration_5_refuses_an_unknown_workload(tmp_path):
+    path = tmp_path / "v4.db"
+    raw = sqlite3.connect(path)
+    for script in MIGRATIONS[:4]:
+        for statement in _statements(script):
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 4")
+    raw.execute("INSERT INTO customers(id, tenant_id, name) VALUES (1, 't-1', 'Old Customer')")
+    raw.execute("INSERT INTO users(id, customer_id, upn) VALUES (5, 1, 'ann@old.example')")
+    raw.execute("INSERT INTO activity VALUES (5, 'telepathy', '2026-10-31', '2026-10-30')")
+    raw.commit()
+    raw.close()
+    with pytest.raises(sqlite3.IntegrityError):
+        connect(path)
+    raw = sqlite3.connect(path)   # nothing changed: still version 4, the row still there
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert raw.execute("SELECT * FROM activity").fetchall() == [(5, "telepathy", "2026-10-31", "2026-10-30")]

@@ -61,6 +61,7 @@ from adopt_tui.catalogue import load_catalogue
 from adopt_tui.errors import AdoptError
 from adopt_tui.metrics.rules import ACTIVE_WINDOW_DAYS
 from adopt_tui.store import writes
+from adopt_tui.store import writes
 
 # --------------------------------------------------------------------------- dates
 
@@ -824,6 +825,38 @@ def _insert(conn: sqlite3.Connection, table: str, columns: tuple[str, ...], arra
     return len(cols[0]) if cols else 0
 
 
+def _insert_activity(conn: sqlite3.Connection, user: np.ndarray, workload: np.ndarray, report: np.ndarray,
+                     last: np.ndarray) -> int:
+    """Activity (user id, workload code, report day, last activity day; each pair of user and
+    workload once per report day) as rows per user and report date, a column per workload (see
+    adopt_tui.store.schema), in key order. Returns the (user, workload) values written."""
+    from adopt_tui.store.schema import ACTIVITY_WORKLOADS
+
+    n = len(user)
+    if not n:
+        return 0
+    order = np.lexsort((report, user))
+    user, workload, report = user[order], workload[order], report[order]
+    text = _iso(last[order])
+    text[text == None] = ""  # noqa: E711 - listed without activity
+    first = np.flatnonzero(np.r_[True, (user[1:] != user[:-1]) | (report[1:] != report[:-1])])
+    group = np.cumsum(np.r_[True, (user[1:] != user[:-1]) | (report[1:] != report[:-1])]) - 1
+    present = set(workload.tolist())
+    used = [w for w in ACTIVITY_WORKLOADS if w in present]
+    col = {w: i for i, w in enumerate(used)}
+    grid = np.full((len(first), len(used)), "~", dtype=object)   # '~': no value (NULL)
+    grid[group, np.asarray([col[w] for w in workload.tolist()], dtype=np.int64)] = text
+    rows = np.empty((len(first), 2 + len(used)), dtype=object)
+    rows[:, 0] = user[first]
+    rows[:, 1] = _iso(report[first])
+    rows[:, 2:] = grid
+    template = "({0}, {1}, " + ", ".join(f"CASE {{{j}}} WHEN '~' THEN NULL ELSE {{{j}}} END"
+                                         for j in range(2, 2 + len(used))) + ")"
+    writes.insert_many(conn, f"INSERT INTO activity(user_id, report_date, {', '.join(used)})", template,
+                       rows.ravel().tolist(), 2 + len(used))
+    return n
+
+
 def _none_if(arr: np.ndarray, value) -> list:
     return [None if x == value else x for x in arr.tolist()]
 
@@ -996,10 +1029,8 @@ def _write(conn: sqlite3.Connection, plan: _Plan, stats: GenerateStats, lap) -> 
          _iso(plan.a_day), np.asarray(STATES, dtype=object)[plan.a_state]),
     )
     lap("assignments", f"{stats.assignments:,} rows")
-    stats.activity = _insert(
-        conn, "activity", ("user_id", "workload", "report_date", "last_activity"),
-        (plan.act_user + 1, plan.workloads[plan.act_wl], _iso(plan.act_report), _iso(plan.act_last)),
-    )
+    stats.activity = _insert_activity(conn, plan.act_user + 1, plan.workloads[plan.act_wl], plan.act_report,
+                                      plan.act_last)
     lap("activity", f"{stats.activity:,} rows")
     m = len(plan.sr_cust)
     stats.support_requests = _insert(
@@ -1044,8 +1075,12 @@ def write_graph_csv(conn: sqlite3.Connection, directory: str | Path, as_of: str 
         "SELECT a.user_id, a.sku, COALESCE(p.name, a.sku) AS name, p.workloads, a.assigned_date FROM assignments a "
         "LEFT JOIN products p ON p.sku = a.sku WHERE a.state = 'entitled' "
         "AND (a.assigned_date IS NULL OR a.assigned_date <= ?) ORDER BY a.user_id, a.sku", conn, params=(as_of,))
-    act = pd.read_sql_query(
-        "SELECT user_id, workload, last_activity FROM activity WHERE report_date = ?", conn, params=(as_of,))
+    from adopt_tui.metrics.compute import activity_rows
+    from adopt_tui.store.schema import ACTIVITY_WORKLOADS
+
+    act = activity_rows(pd.read_sql_query(
+        f"SELECT user_id, 0 AS customer_id, report_date, {', '.join(ACTIVITY_WORKLOADS)} FROM activity "
+        "WHERE report_date = ?", conn, params=(as_of,)))[["user_id", "workload", "last_activity"]]
     products = asg.groupby("user_id")["name"].agg(lambda s: "+".join(x.upper() for x in s))
     wl = asg.assign(workload=asg.workloads.fillna("").str.split(",")).explode("workload")
     wl = wl[wl.workload != ""]

@@ -11,7 +11,8 @@
   collected in the plan, never raised; a plan with errors cannot run.
 * :func:`run_import` re-reads the files (they are streamed, never held whole
   in memory; for a Graph user report, the typed batches the check kept in a
-  private temporary file, once the file's sha256 is confirmed unchanged) and
+  private temporary file, once the file is confirmed unchanged: same inode,
+  size and times as the check found it, else the same sha256) and
   writes them in one transaction, then refreshes the figures of the customers
   it touched (:func:`adopt_tui.metrics.compute.recompute`), registers each
   file (sha256) and audits the run. Any failure, or ``cancelled()`` returning
@@ -77,6 +78,7 @@ class FilePlan:
     _empty_dates: set[str] = field(default_factory=set, repr=False)
     _fast: bool = field(default=False, repr=False)   # the check read it with the fast reader
     _staged: object = field(default=None, repr=False)  # ... and kept its batches for the run (textio.Staged)
+    _stat: tuple = field(default=(), repr=False)       # the file as the check found it (see _fingerprint)
 
     @property
     def ok(self) -> bool:
@@ -236,6 +238,7 @@ def _plan_file(conn: sqlite3.Connection, plan: ImportPlan, fp: FilePlan, errors:
     if not path.is_file():
         errors.add("not a regular file")
         return
+    fp._stat = _fingerprint(path)   # before the content is read: a change from here on shows
     fp.sha256 = sha256_of(path)
     try:
         detected = detect(path)
@@ -263,6 +266,17 @@ def _plan_file(conn: sqlite3.Connection, plan: ImportPlan, fp: FilePlan, errors:
         fp.already_imported = _already_imported(conn, fp)
         if fp.already_imported:
             fp.warnings.append("already imported (same content, customer and as-of date): it will be skipped")
+
+
+def _fingerprint(path: Path) -> tuple:
+    """Device, inode, size, modification and change times (ns) of ``path``; () if it cannot be read.
+    Any write to the file, or a file put in its place, changes the change time or the inode (the
+    change time cannot be set back), so an equal fingerprint means the content the check read."""
+    try:
+        st = path.stat()
+    except OSError:
+        return ()
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def _already_imported(conn: sqlite3.Connection, fp: FilePlan) -> bool:
@@ -445,6 +459,9 @@ def run_import(
     principal.require(Perm.IMPORT, conn, action="import data")
     plan.raise_if_errors()
     for fp in plan.files:
+        if fp.format != "bundle" and fp._staged is not None and fp._staged.usable and fp._stat \
+                and _fingerprint(fp.path) == fp._stat:
+            continue   # the run writes the batches the check kept, not the file: no need to hash it again
         current = _bundle_hash(fp.path) if fp.format == "bundle" else (sha256_of(fp.path) if fp.path.is_file() else "")
         if current != fp.sha256:
             raise AdoptError(f"{fp.name}: the file changed since it was checked; check it again")

@@ -890,12 +890,6 @@ class WriteStats:
     assignments: int = 0
 
 
-ACTIVITY_INSERT = "INSERT INTO activity(user_id, workload, report_date, last_activity)"
-ACTIVITY_UPSERT = (
-    " ON CONFLICT(user_id, workload, report_date) DO UPDATE SET last_activity = "
-    "CASE WHEN activity.last_activity IS NULL OR excluded.last_activity > activity.last_activity "
-    "THEN excluded.last_activity ELSE activity.last_activity END"
-)
 USERS_INSERT = "INSERT INTO users(id, customer_id, upn, display_name, is_deleted, deleted_date)"
 ASSIGNMENTS_INSERT = "INSERT INTO assignments(user_id, sku, subscription_id, assigned_date, state)"
 
@@ -1017,7 +1011,8 @@ def _write_part(conn, part: Batch, hashes, users: TenantUsers, next_id, latest: 
         if deleted:
             rows[:, 3] = part.deleted[new].astype(np.int64)
             rows[:, 4] = _no_none(part.deleted_dates[new])
-            writes.insert_many(conn, USERS_INSERT, "({}, ?1, {}, {}, {}, NULLIF({}, ''))", rows.ravel().tolist(), 5,
+            writes.insert_many(conn, USERS_INSERT, f"({{0}}, ?1, {{1}}, {{2}}, {{3}}, {_unless(4, '')})",
+                               rows.ravel().tolist(), 5,
                                (cid,))
         else:
             writes.insert_many(conn, USERS_INSERT, "({}, ?1, {}, {}, 0, NULL)", rows.ravel().tolist(), 3, (cid,))
@@ -1044,8 +1039,11 @@ def _write_assignments(conn, part: Batch, uids, selected) -> int:
     keep = selected[row]
     if not keep.any():
         return 0
-    rows = _rows(uids[row[keep]], sku[keep], date[keep])
-    return writes.insert_many(conn, ASSIGNMENTS_INSERT, "({}, {}, NULL, NULLIF({}, ''), 'entitled')", rows, 3)
+    dates = date[keep]
+    # NULL for '' only where a date is missing: a test per row otherwise spent for nothing
+    day = _unless(2, "") if (dates == "").any() else "{2}"
+    rows = _rows(uids[row[keep]], sku[keep], dates)
+    return writes.insert_many(conn, ASSIGNMENTS_INSERT, f"({{0}}, {{1}}, NULL, {day}, 'entitled')", rows, 3)
 
 
 def _rows(*columns) -> list:
@@ -1058,8 +1056,15 @@ def _rows(*columns) -> list:
     return out.ravel().tolist()
 
 
+def _unless(index: int, blank: str) -> str:
+    """A row template's value ``{index}``, NULL where it is ``blank``: the parameter twice in a CASE
+    (a comparison in the statement) is cheaper than NULLIF (a function call) and than binding None
+    (Python 3.11's sqlite3 adapts None through its adapter protocol)."""
+    return f"CASE {{{index}}} WHEN '{blank}' THEN NULL ELSE {{{index}}} END"
+
+
 def _no_none(values):
-    """``values`` (an object array of dates) with '' for None, written back as NULL by NULLIF(?, '').
+    """``values`` (an object array of dates) with '' for None, written back as NULL (see :func:`_unless`).
 
     Python 3.11's sqlite3 binds None through its adapter protocol, which raises
     and clears an AttributeError each time (about 2,000 instructions a value)."""
@@ -1069,20 +1074,33 @@ def _no_none(values):
 
 
 def _write_activity(conn, part: Batch, uids, keep_empty_dates) -> int:
-    """Activity rows in primary-key order: per user, per workload (sorted)."""
+    """Activity rows (one per user and report date, a column per workload of the report) in
+    primary-key order. Returns the (user, workload) activity values written."""
     import numpy as np
 
     act = part.activity
     rd = part.report_dates
     dates = _no_none(part.dates)
-    # the workload goes as its position in part.workloads (binding a small int is cheaper than text)
-    workload = "CASE {} " + " ".join(f"WHEN {i} THEN '{w}'" for i, w in enumerate(part.workloads)) + " END"
+    head = f"INSERT INTO activity(user_id, report_date, {', '.join(part.workloads)})"
+    upsert = writes.activity_upsert(part.workloads)
+    # a workload without a date has no value (NULL) unless the report date has no activity at all
+    # ('': listed without activity, so that the date still exists)
     if isinstance(rd, str):
-        mask = np.ones(act.shape, dtype=bool) if rd in keep_empty_dates else act > 0
-        r, c = np.nonzero(mask)
-        return writes.insert_many(conn, ACTIVITY_INSERT, f"({{}}, {workload}, ?1, NULLIF({{}}, ''))",
-                                  _rows(uids[r], c, dates[act[r, c]]), 3, (rd,), ACTIVITY_UPSERT)
+        empty = rd in keep_empty_dates
+        r = np.arange(len(act)) if empty else np.flatnonzero((act > 0).any(axis=1))
+        row = "({0}, ?1, " + ", ".join(f"{{{j}}}" if empty else _unless(j, "")
+                                       for j in range(1, 1 + len(part.workloads))) + ")"
+        columns = [uids[r]] + [dates[act[r, j]] for j in range(act.shape[1])]
+        writes.insert_many(conn, head, row, _rows(*columns), 1 + len(part.workloads), (rd,), upsert)
+        return int(len(r) * act.shape[1]) if empty else int((act[r] > 0).sum())
     keep = np.asarray([d in keep_empty_dates for d in rd.tolist()], dtype=bool)
-    r, c = np.nonzero((act > 0) | keep[:, None])
-    return writes.insert_many(conn, ACTIVITY_INSERT, f"({{}}, {workload}, {{}}, NULLIF({{}}, ''))",
-                              _rows(uids[r], c, rd[r], dates[act[r, c]]), 4, (), ACTIVITY_UPSERT)
+    r = np.flatnonzero((act > 0).any(axis=1) | keep)
+    # rows of a kept date take '' for no activity; the others NULL ('~' is below no date)
+    blank = np.where(keep[r], "", "~").astype(object)
+    columns = [uids[r], rd[r]]
+    for j in range(act.shape[1]):
+        values = dates[act[r, j]]
+        columns.append(np.where(act[r, j] > 0, values, blank))
+    row = "({0}, {1}, " + ", ".join(_unless(j, "~") for j in range(2, 2 + len(part.workloads))) + ")"
+    writes.insert_many(conn, head, row, _rows(*columns), 2 + len(part.workloads), (), upsert)
+    return int((act[r] > 0).sum() + (keep[r][:, None] & (act[r] == 0)).sum())

@@ -39,6 +39,7 @@ from adopt_tui.catalogue import CORE_WORKLOADS
 from adopt_tui.metrics import cache
 from adopt_tui.metrics.rules import SCOPES, add_days, pct, window_start
 from adopt_tui.store import settings as settings_store
+from adopt_tui.store.schema import ACTIVITY_WORKLOADS
 
 CHUNK_CUSTOMERS = 2000
 
@@ -68,15 +69,36 @@ def _load(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[str, pd.DataFram
             "SELECT a.user_id, u.customer_id, a.sku, a.subscription_id, a.assigned_date, a.state "
             f"FROM assignments a JOIN users u ON u.id = a.user_id WHERE u.customer_id IN ({where})"
         ),
-        "act": q(
-            "SELECT a.user_id, u.customer_id, a.workload, a.report_date, a.last_activity "
+        "act": activity_rows(q(
+            f"SELECT a.user_id, u.customer_id, a.report_date, {', '.join('a.' + w for w in ACTIVITY_WORKLOADS)} "
             f"FROM activity a JOIN users u ON u.id = a.user_id WHERE u.customer_id IN ({where})"
-        ),
+        )),
         "support": q(
             "SELECT customer_id, date, category FROM support_requests "
             f"WHERE customer_id IN ({where}) AND category IN ('how-to', 'help')"
         ),
     }
+
+
+def activity_rows(wide: pd.DataFrame) -> pd.DataFrame:
+    """Activity read per user and report date (a column per workload) as rows: user_id,
+    customer_id, workload, report_date, last_activity (None: listed without activity), one per
+    workload value that is not NULL, by user, date and workload."""
+    parts = []
+    for w in ACTIVITY_WORKLOADS:
+        values = wide[w]
+        listed = values.notna()
+        if not listed.any():
+            continue
+        part = wide.loc[listed, ["user_id", "customer_id", "report_date"]]
+        last = values[listed].astype(object)
+        parts.append(part.assign(workload=w, last_activity=last.where(last != "", None)))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in
+                             ("user_id", "customer_id", "workload", "report_date", "last_activity")})
+    rows = pd.concat(parts)
+    rows = rows.sort_values(["user_id", "report_date", "workload"], kind="stable", ignore_index=True)
+    return rows[["user_id", "customer_id", "workload", "report_date", "last_activity"]]
 
 
 def _sku_workloads(conn: sqlite3.Connection) -> pd.DataFrame:

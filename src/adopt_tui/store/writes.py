@@ -9,6 +9,7 @@ import sqlite3
 from typing import Iterable, Sequence
 
 from adopt_tui.catalogue import load_catalogue
+from adopt_tui.store.schema import ACTIVITY_WORKLOADS
 
 
 def ensure_catalogue(conn: sqlite3.Connection) -> None:
@@ -125,15 +126,29 @@ def replace_assignments(conn: sqlite3.Connection, user_id_list: Iterable[int], r
     )
 
 
+def activity_upsert(workloads: Iterable[str]) -> str:
+    """The conflict clause of an activity row setting ``workloads``: per workload the later date
+    wins; a date wins over '' (listed without activity), '' over NULL (not listed), and NULL
+    changes nothing."""
+    sets = ", ".join(
+        f"{w} = CASE WHEN excluded.{w} IS NULL THEN activity.{w} WHEN activity.{w} IS NULL OR activity.{w} = '' "
+        f"OR excluded.{w} > activity.{w} THEN excluded.{w} ELSE activity.{w} END" for w in workloads)
+    return f" ON CONFLICT(user_id, report_date) DO UPDATE SET {sets}"
+
+
 def upsert_activity(conn: sqlite3.Connection, rows: Iterable[Sequence]) -> None:
-    """Rows (user_id, workload, report_date, last_activity). The later activity date wins."""
-    conn.executemany(
-        "INSERT INTO activity(user_id, workload, report_date, last_activity) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(user_id, workload, report_date) DO UPDATE SET last_activity = "
-        "CASE WHEN activity.last_activity IS NULL OR excluded.last_activity > activity.last_activity "
-        "THEN excluded.last_activity ELSE activity.last_activity END",
-        rows,
-    )
+    """Rows (user_id, workload, report_date, last_activity or None). The later activity date wins."""
+    by_workload: dict[str, list] = {}
+    for user_id, workload, report_date, last in rows:
+        by_workload.setdefault(workload, []).append((user_id, report_date, last))
+    for workload, values in by_workload.items():
+        if workload not in ACTIVITY_WORKLOADS:   # a column name: never anything else
+            raise ValueError(f"{workload!r} is not a workload code")
+        conn.executemany(
+            f"INSERT INTO activity(user_id, report_date, {workload}) VALUES (?, ?, COALESCE(?, ''))"
+            + activity_upsert([workload]),
+            values,
+        )
 
 
 def upsert_support_requests(conn: sqlite3.Connection, rows: Iterable[Sequence]) -> None:

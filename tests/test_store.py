@@ -209,3 +209,12 @@ def test_migration_5_refuses_an_unknown_workload(tmp_path):
     raw = sqlite3.connect(path)   # nothing changed: still version 4, the row still there
     assert raw.execute("PRAGMA user_version").fetchone()[0] == 4
     assert raw.execute("SELECT * FROM activity").fetchall() == [(5, "telepathy", "2026-10-31", "2026-10-30")]
+
+
+def test_activity_has_a_column_for_every_catalogue_workload():
+    """Activity stores a workload's last date in a column of its own (migration 5): a workload added to the
+    catalogue needs a migration adding its column, or its activity could not be stored."""
+    from adopt_tui.catalogue import WORKLOADS
+    from adopt_tui.store.schema import ACTIVITY_WORKLOADS
+
+    assert sorted(ACTIVITY_WORKLOADS) == sorted(WORKLOADS)

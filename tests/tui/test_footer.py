@@ -45,3 +45,28 @@ async def test_a_click_on_a_key_presses_it_and_hovering_shows_its_tooltip(make):
         await pilot.click(KeysLine, offset=offset_of(app, " s Sort "))
         await settle(pilot)
         assert screen.sort_key != "sort_name"
+
+
+async def test_keys_that_do_not_fit_end_with_the_help_key(make):
+    """At 80 columns the list's keys do not fit: they close up, the ones that still do not fit give way to
+    ``…`` and the help key, which a click opens; wide enough, every key is drawn as Footer draws it."""
+    from adopt_tui.tui.screens.help import HelpScreen
+
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await login(pilot)
+        await settle(pilot)
+        line = app.screen.query_one(KeysLine)
+        text = keys_text(app)
+        assert text.startswith("⏎ Open / Filter ") and text.endswith(" … ? Help ")
+        assert len(text) <= line.size.width and "Portfolio" not in text
+        await pilot.click(KeysLine, offset=(text.index("? Help") + 1, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+    app = make()
+    async with app.run_test(size=(200, 30)) as pilot:
+        await login(pilot)
+        await settle(pilot)
+        text = keys_text(app)
+        assert text.startswith(" ⏎ Open  / Filter ") and "…" not in text
+        assert " p Portfolio " in text and " ? Help " in text

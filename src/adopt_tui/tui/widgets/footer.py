@@ -47,6 +47,10 @@ class _Key(NamedTuple):
     palette: bool  # the command palette's key, docked right
 
 
+HELP_ACTIONS = ("help", "app.help")
+ELLIPSIS = "… "
+
+
 class KeysLine(Widget):
     """The footer's keys (all but the command palette's) drawn as one line by one widget.
 
@@ -93,7 +97,7 @@ class KeysLine(Widget):
         super().__init__()
         self.keys = keys
         self._hover: int | None = None
-        self._spans: list[tuple[int, int]] = []
+        self._spans: list[tuple[int, int, int]] = []
 
     def set_keys(self, keys: list[_Key]) -> None:
         if keys != self.keys:
@@ -101,31 +105,57 @@ class KeysLine(Widget):
             self._hover = None
             self.refresh()
 
+    def _piece(self, spec: _Key, index: int, key_style, description_style, item, compact: bool) -> Text:
+        # as FooterKey.render: " key " then "description " (padding 0 1 and 0 1 0 0); compact: "key description "
+        if spec.description:
+            key = spec.display if compact else f" {spec.display} "
+            text = Text.assemble((key, key_style), (f"{' ' if compact else ''}{spec.description} ", description_style))
+        else:
+            text = Text.assemble((spec.display, key_style))
+        base = item
+        if index == self._hover:
+            base = base + self.get_component_rich_style("keysline--hover", partial=True)
+        if spec.disabled:
+            base = base + self.get_component_rich_style("keysline--disabled", partial=True)
+        text.stylize_before(self.rich_style + base)
+        return text
+
     def render(self) -> Text:
-        key_style = self.get_component_rich_style("footer-key--key", partial=True)
-        description_style = self.get_component_rich_style("footer-key--description", partial=True)
-        item = self.get_component_rich_style("keysline--item", partial=True)
+        """The keys as a row of FooterKeys draws them. When they do not fit (the customer list at 80
+        columns), they are drawn closer together, and if they still do not fit, the ones that fit are
+        followed by ``…`` and the help key, so that the key to every other key is always in sight."""
+        styles = (self.get_component_rich_style("footer-key--key", partial=True),
+                  self.get_component_rich_style("footer-key--description", partial=True),
+                  self.get_component_rich_style("keysline--item", partial=True))
+        width = self.size.width
+        pieces = [self._piece(spec, index, *styles, compact=False) for index, spec in enumerate(self.keys)]
+        order: list[int | None] = list(range(len(pieces)))
+        if width and sum(p.cell_len for p in pieces) > width:
+            pieces = [self._piece(spec, index, *styles, compact=True) for index, spec in enumerate(self.keys)]
+            help_index = next((i for i, spec in enumerate(self.keys) if spec.action in HELP_ACTIONS), None)
+            if sum(p.cell_len for p in pieces) > width and help_index is not None:
+                room = width - pieces[help_index].cell_len - len(ELLIPSIS)
+                order = []
+                for index, piece in enumerate(pieces):
+                    if index != help_index:
+                        if piece.cell_len > room:
+                            break
+                        order.append(index)
+                        room -= piece.cell_len
+                order += [None, help_index]
         line = Text(no_wrap=True, overflow="crop", end="")
         spans = []
-        for index, spec in enumerate(self.keys):
-            # as FooterKey.render: " key " then "description " (padding 0 1 and 0 1 0 0)
-            if spec.description:
-                text = Text.assemble((f" {spec.display} ", key_style), (f"{spec.description} ", description_style))
-            else:
-                text = Text.assemble((spec.display, key_style))
-            base = item
-            if index == self._hover:
-                base = base + self.get_component_rich_style("keysline--hover", partial=True)
-            if spec.disabled:
-                base = base + self.get_component_rich_style("keysline--disabled", partial=True)
-            text.stylize_before(self.rich_style + base)
-            spans.append((len(line), len(line) + text.cell_len))
-            line.append_text(text)
+        for index in order:
+            if index is None:
+                line.append(ELLIPSIS, self.rich_style + styles[2])
+                continue
+            spans.append((len(line), len(line) + pieces[index].cell_len, index))
+            line.append_text(pieces[index])
         self._spans = spans
         return line
 
     def _key_at(self, x: int) -> int | None:
-        return next((index for index, (start, end) in enumerate(self._spans) if start <= x < end), None)
+        return next((index for start, end, index in self._spans if start <= x < end), None)
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
         index = self._key_at(event.x)

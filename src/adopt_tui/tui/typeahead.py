@@ -62,9 +62,11 @@ class KeysInOrder:
     def _release_soon(self) -> None:
         # After what the binding queued on the app: Widget.focus() moves the focus by call_later.
         self._awaited = None
-        self.call_later(self._release_keys)
+        self.call_later(self._release_keys, self._held_keys)
 
-    async def _release_keys(self) -> None:
+    async def _release_keys(self, hold: list[events.Key] | None = None) -> None:
+        if hold is not None and hold is not self._held_keys:
+            return  # that hold ended already (its time limit), and a later one is not this call's to end
         held, self._held_keys, self._awaited = self._held_keys or [], None, None
         if self._hold_timer is not None:
             self._hold_timer.stop()

@@ -483,19 +483,7 @@ def small_table(id: str, columns: Sequence[tuple[str, bool]], rows: Iterable[Seq
     table = SmallDataTable(id=id, cursor_type="row", zebra_stripes=True, show_row_labels=False)
     for label, right in columns:
         table.add_column(Text(label, justify="right" if right else "left"))
-    style = warn_style(app) if app is not None else Style(bold=True)
-    for row in rows:
-        cells = []
-        for (label, right), value in zip(columns, row):
-            if isinstance(value, Text):
-                if right:
-                    value.justify = "right"
-                cells.append(value)
-                continue
-            text = Text("" if value is None else str(value), justify="right" if right else "left")
-            if text.plain.endswith(fmt.OVER):
-                text.stylize(style)
-            cells.append(text)
+    for cells in _cells(columns, rows, app):
         table.add_row(*cells)
     return table
 

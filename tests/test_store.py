@@ -204,7 +204,8 @@ def test_migration_5_refuses_an_unknown_workload(tmp_path):
     raw.execute("INSERT INTO activity VALUES (5, 'telepathy', '2026-10-31', '2026-10-30')")
     raw.commit()
     raw.close()
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(DatabaseError, match=r"cannot upgrade the database from version 4 .*CHECK constraint failed"
+                                            r".*left as it was"):
         connect(path)
     raw = sqlite3.connect(path)   # nothing changed: still version 4, the row still there
     assert raw.execute("PRAGMA user_version").fetchone()[0] == 4

@@ -74,7 +74,12 @@ def connect(path: str | Path, *, migrate: bool = True, check_same_thread: bool =
             "Upgrade adopt-tui to open it."
         )
     if migrate and version < SCHEMA_VERSION:
-        migrate_db(conn, version)
+        try:
+            migrate_db(conn, version)
+        except sqlite3.Error as exc:  # e.g. migration 5 meeting a workload it has no column for
+            conn.close()
+            raise DatabaseError(f"{path}: cannot upgrade the database from version {version} to {SCHEMA_VERSION} "
+                                f"({exc}); it was left as it was") from None
     return conn
 
 

@@ -149,17 +149,23 @@ def test_migration_from_version_2_keeps_assignments_and_activity(tmp_path):
     assert "USING INDEX" in plan
 
 
-def test_migration_5_turns_activity_rows_into_a_row_per_user_and_date(tmp_path):
-    # a version 4 database with activity rows of several workloads, dates and users, one listed
-    # without activity (NULL), converted: a row per user and report date, a column per workload
-    # ('' for listed without activity), the same rows through activity_rows, the same figures
-    path = tmp_path / "v4.db"
+def _version_4_database(path) -> sqlite3.Connection:
+    """A database as version 4 left it, with one customer (id 1); the caller adds rows and commits."""
     raw = sqlite3.connect(path)
     for script in MIGRATIONS[:4]:
         for statement in _statements(script):
             raw.execute(statement)
     raw.execute("PRAGMA user_version = 4")
     raw.execute("INSERT INTO customers(id, tenant_id, name) VALUES (1, 't-1', 'Old Customer')")
+    return raw
+
+
+def test_migration_5_turns_activity_rows_into_a_row_per_user_and_date(tmp_path):
+    # a version 4 database with activity rows of several workloads, dates and users, one listed
+    # without activity (NULL), converted: a row per user and report date, a column per workload
+    # ('' for listed without activity), the same rows through activity_rows, the same figures
+    path = tmp_path / "v4.db"
+    raw = _version_4_database(path)
     raw.executemany("INSERT INTO users(id, customer_id, upn) VALUES (?, 1, ?)",
                     [(5, "ann@old.example"), (6, "bob@old.example"), (7, "cy@old.example")])
     old_rows = [(5, "exchange", "2026-09-30", "2026-09-12"), (5, "exchange", "2026-10-31", "2026-10-30"),
@@ -194,12 +200,7 @@ def test_migration_5_turns_activity_rows_into_a_row_per_user_and_date(tmp_path):
 
 def test_migration_5_refuses_an_unknown_workload(tmp_path):
     path = tmp_path / "v4.db"
-    raw = sqlite3.connect(path)
-    for script in MIGRATIONS[:4]:
-        for statement in _statements(script):
-            raw.execute(statement)
-    raw.execute("PRAGMA user_version = 4")
-    raw.execute("INSERT INTO customers(id, tenant_id, name) VALUES (1, 't-1', 'Old Customer')")
+    raw = _version_4_database(path)
     raw.execute("INSERT INTO users(id, customer_id, upn) VALUES (5, 1, 'ann@old.example')")
     raw.execute("INSERT INTO activity VALUES (5, 'telepathy', '2026-10-31', '2026-10-30')")
     raw.commit()

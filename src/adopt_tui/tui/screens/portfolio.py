@@ -333,23 +333,10 @@ class PortfolioScreen(AdoptScreen):
         return Text(text, justify="right", style=self._over_style() if fmt.is_over(text) else "")
 
     def _fill_tab(self, tab: str, p: Portfolio) -> None:
-        """Fill one analysis's widgets (those of a tab not built yet are filled when it is)."""
-        if tab == "overview":
-            self._fill_overview(p)
-        elif tab == "products":
-            self._fill_products(p)
-        elif tab == "workloads":
-            self._fill_workloads(p)
-        elif tab == "bands":
-            self._fill_bands(p)
-        elif tab == "agents":
-            self._fill_agents(p)
-        elif tab == "trend":
-            self._fill_trend(p)
-            if not getattr(self, "_trend_loaded", False):
-                self.query_one("#trend-caption", Label).update("Deployment and usage % by month · loading…")
-        elif tab == "opportunities":
-            self._fill_opportunities(p)
+        """Fill one analysis's widgets (those of a tab not built yet are filled when it is): ``_fill_<tab>``."""
+        getattr(self, f"_fill_{tab}")(p)
+        if tab == "trend" and not getattr(self, "_trend_loaded", False):
+            self.query_one("#trend-caption", Label).update("Deployment and usage % by month · loading…")
 
     def _fill_overview(self, p: Portfolio) -> None:
         t = p.totals

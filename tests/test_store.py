@@ -25,6 +25,20 @@ def test_new_database_is_current_wal_private(tmp_path):
     assert conn.execute("SELECT value FROM settings WHERE key = 'low_adoption_usage_pct'").fetchone()[0] == "40.0"
 
 
+def _database_at(path, version: int, *pragmas: str) -> sqlite3.Connection:
+    """A database as schema ``version`` left it (``pragmas`` first, e.g. an old page size), with one
+    customer (id 1, 'Old Customer'); the caller adds rows and commits."""
+    raw = sqlite3.connect(path)
+    for pragma in pragmas:
+        raw.execute(pragma)
+    for script in MIGRATIONS[:version]:
+        for statement in _statements(script):
+            raw.execute(statement)
+    raw.execute(f"PRAGMA user_version = {version}")
+    raw.execute("INSERT INTO customers(id, tenant_id, name) VALUES (1, 't-1', 'Old Customer')")
+    return raw
+
+
 def test_page_size_is_set_for_new_databases_only(tmp_path):
     from adopt_tui.store.db import PAGE_SIZE
 
@@ -38,13 +52,7 @@ def test_page_size_is_set_for_new_databases_only(tmp_path):
     assert connect(empty).execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
     # a database made with SQLite's default page size keeps it, data and all
     old = tmp_path / "old.db"
-    raw = sqlite3.connect(old)
-    raw.execute("PRAGMA page_size = 4096")
-    raw.execute("PRAGMA journal_mode = WAL")
-    for statement in _statements(MIGRATIONS[0]):
-        raw.execute(statement)
-    raw.execute("PRAGMA user_version = 1")
-    raw.execute("INSERT INTO customers(tenant_id, name) VALUES ('t-1', 'Old Customer')")
+    raw = _database_at(old, 1, "PRAGMA page_size = 4096", "PRAGMA journal_mode = WAL")
     raw.commit()
     raw.close()
     conn = connect(old)
@@ -55,11 +63,7 @@ def test_page_size_is_set_for_new_databases_only(tmp_path):
 
 def test_migration_from_version_1_keeps_data(tmp_path):
     path = tmp_path / "old.db"
-    raw = sqlite3.connect(path)
-    for statement in _statements(MIGRATIONS[0]):
-        raw.execute(statement)
-    raw.execute("PRAGMA user_version = 1")
-    raw.execute("INSERT INTO customers(tenant_id, name) VALUES ('t-1', 'Old Customer')")
+    raw = _database_at(path, 1)
     raw.commit()
     raw.close()
     conn = connect(path)
@@ -98,13 +102,7 @@ def test_foreign_keys_enforced(tmp_path):
 
 def _v2_database(path):
     """A database made by the version 2 schema, with a user, assignments and activity."""
-    raw = sqlite3.connect(path)
-    for script in MIGRATIONS[:2]:
-        for statement in _statements(script):
-            raw.execute(statement)
-    raw.execute("PRAGMA user_version = 2")
-    raw.execute("PRAGMA foreign_keys = ON")
-    raw.execute("INSERT INTO customers(id, tenant_id, name) VALUES (1, 't-1', 'Old Customer')")
+    raw = _database_at(path, 2, "PRAGMA foreign_keys = ON")
     raw.execute("INSERT INTO products(sku, name, family, workloads) VALUES ('ENTERPRISEPACK', 'Office 365 E3', "
                 "'Office 365', 'exchange,sharepoint')")
     raw.execute("INSERT INTO subscriptions(id, customer_id, ext_id, sku, quantity, status, channel) "
@@ -149,23 +147,12 @@ def test_migration_from_version_2_keeps_assignments_and_activity(tmp_path):
     assert "USING INDEX" in plan
 
 
-def _version_4_database(path) -> sqlite3.Connection:
-    """A database as version 4 left it, with one customer (id 1); the caller adds rows and commits."""
-    raw = sqlite3.connect(path)
-    for script in MIGRATIONS[:4]:
-        for statement in _statements(script):
-            raw.execute(statement)
-    raw.execute("PRAGMA user_version = 4")
-    raw.execute("INSERT INTO customers(id, tenant_id, name) VALUES (1, 't-1', 'Old Customer')")
-    return raw
-
-
 def test_migration_5_turns_activity_rows_into_a_row_per_user_and_date(tmp_path):
     # a version 4 database with activity rows of several workloads, dates and users, one listed
     # without activity (NULL), converted: a row per user and report date, a column per workload
     # ('' for listed without activity), the same rows through activity_rows, the same figures
     path = tmp_path / "v4.db"
-    raw = _version_4_database(path)
+    raw = _database_at(path, 4)
     raw.executemany("INSERT INTO users(id, customer_id, upn) VALUES (?, 1, ?)",
                     [(5, "ann@old.example"), (6, "bob@old.example"), (7, "cy@old.example")])
     old_rows = [(5, "exchange", "2026-09-30", "2026-09-12"), (5, "exchange", "2026-10-31", "2026-10-30"),
@@ -200,7 +187,7 @@ def test_migration_5_turns_activity_rows_into_a_row_per_user_and_date(tmp_path):
 
 def test_migration_5_refuses_an_unknown_workload(tmp_path):
     path = tmp_path / "v4.db"
-    raw = _version_4_database(path)
+    raw = _database_at(path, 4)
     raw.execute("INSERT INTO users(id, customer_id, upn) VALUES (5, 1, 'ann@old.example')")
     raw.execute("INSERT INTO activity VALUES (5, 'telepathy', '2026-10-31', '2026-10-30')")
     raw.commit()

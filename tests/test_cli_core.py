@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from adopt_tui.cli import main
+from adopt_tui.cli import build_parser, main, plain_start
 from adopt_tui.cli.common import EXIT_ERROR, EXIT_FORBIDDEN, EXIT_LOGIN
 from adopt_tui.store import connect
 from tests.conftest import SMALL
@@ -100,6 +100,37 @@ def test_missing_database_is_a_clear_error(tmp_path, monkeypatch, capsys):
     assert main(["metrics", "--db", str(tmp_path / "none.db"), "--user", "x"]) == EXIT_ERROR
     assert "no such database" in capsys.readouterr().err
     assert not (tmp_path / "none.db").exists()
+
+
+@pytest.mark.parametrize("argv", [[], ["--db", "some.db"], ["--db=some.db"], ["--db", "metrics"]])
+def test_plain_start_is_parsed_as_the_whole_parser_parses_it(argv):
+    assert plain_start(argv)
+    assert vars(build_parser(commands=False).parse_args(argv)) == vars(build_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize("argv", [
+    ["metrics"], ["--help"], ["--version"], ["--db"], ["--db", "--help"], ["--db", "x.db", "metrics"], ["demo"],
+    ["metrcs"],
+])
+def test_anything_else_gets_the_whole_parser(argv):
+    assert not plain_start(argv)
+
+
+def test_starting_the_tui_loads_no_command_module(tmp_path):
+    """``adopt-tui --db PATH`` does not build the subcommands' parsers, and still fails clearly."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from adopt_tui.cli import main\n"
+        f"rc = main(['--db', {str(tmp_path / 'none.db')!r}])\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('adopt_tui.cli.') and m != 'adopt_tui.cli.common')\n"
+        "print(rc, loaded)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "1 ['adopt_tui.cli.core']", done.stdout + done.stderr
+    assert "none.db: no database yet" in done.stderr
 
 
 def test_bad_as_of_is_a_usage_error(small_db, capsys):

@@ -112,6 +112,22 @@ def raw_csv(db: Path, *, say=print) -> Path:
     return out
 
 
+def compile_bytecode() -> int:
+    """Write adopt-tui's bytecode caches (``__pycache__``), as ``pip install`` does and as
+    the first start of an editable install does. Without them every process compiles the
+    modules it imports: 40-50 ms more from start to the login screen (measured), which no
+    installed copy pays. A shell with PYTHONDONTWRITEBYTECODE set never writes them, and a
+    cache older than its source is not used. Returns the number of modules compiled."""
+    import compileall
+    import importlib.util
+
+    package = Path(importlib.util.find_spec("adopt_tui").origin).parent
+    before = {p: p.stat().st_mtime_ns for p in package.rglob("*.pyc")}
+    if not compileall.compile_dir(package, quiet=1):
+        raise RuntimeError(f"{package}: some modules do not compile")
+    return sum(1 for p in package.rglob("*.pyc") if before.get(p) != p.stat().st_mtime_ns)
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 

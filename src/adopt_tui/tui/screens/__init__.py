@@ -51,4 +51,5 @@ WIDGETS_AHEAD: list[str] = [
     "textual.widgets:Tab",
     "textual.widgets:Tabs",
     "textual.widgets._tabs:Underline",
+    "textual.widgets:Label",  # the portfolio's (the login screen draws its labels with Static)
 ]

@@ -19,8 +19,11 @@ from adopt_tui.tui.widgets.figures import FigureTable
 
 
 class LibraryDrawn(FigureTable):
-    """The same table, every row and cell drawn the library's way."""
+    """The same table, every line, row and cell drawn the library's way."""
 
+    render_lines = DataTable.render_lines
+    render_line = DataTable.render_line
+    _render_line = DataTable._render_line
     _render_cell = DataTable._render_cell
     _render_line_in_row = DataTable._render_line_in_row
 

@@ -95,16 +95,19 @@ def _draw_plain(plain: str, justify: str, text_style: Style | None, width: int, 
     """What ``console.render_lines(Styled(Padding(Text(plain, style=text_style, justify=justify), (0, 1)),
     pre_style, post_style), width, height 1)`` gives (simplified: neighbours of one style joined) for one
     line of text that fits, without going through rich's layers (wrap, join, Padding, Styled, two line
-    splits): ~10x faster. None for anything else.
+    splits): ~30x faster. None for anything else.
     """
     inner = width - CELL_X_PADDING
-    if (not plain or "\n" in plain or "\t" in plain or "\r" in plain or inner < 1
-            or justify not in ("default", "left", "right")):
+    if inner < 1 or "\n" in plain or "\t" in plain or "\r" in plain or justify not in ("default", "left", "right"):
+        return None
+    space = _combined(pre_style, _NULL, post_style)
+    if not plain.strip():
+        # blank (an empty flags cell): every segment rich makes has the cell's style
+        if text_style is None and pre_style and cell_len(plain) <= inner:
+            return [[Segment(" " * width, space)]]
         return None
     if justify == "right":
         plain = plain.rstrip()
-        if not plain:
-            return None
     length = cell_len(plain)
     if length > inner:
         return None
@@ -113,12 +116,12 @@ def _draw_plain(plain: str, justify: str, text_style: Style | None, width: int, 
         plain, pad = plain + " " * pad, 0
     elif justify == "right" and pad:
         plain, pad = " " * pad + plain, 0
-    space = _combined(pre_style, _NULL, post_style)
-    segments = [Segment(" ", space), Segment(plain, _combined(pre_style, text_style, post_style))]
-    if pad:
-        segments.append(Segment(" " * pad, space))
-    segments.append(Segment(" ", space))
-    return [list(Segment.simplify(segments))]
+    # the padding, the text, the rest of the line and the padding, joined where their styles are
+    # equal as Segment.simplify joins them
+    text = _combined(pre_style, text_style, post_style)
+    if text == space:
+        return [[Segment(" " + plain + " " * pad + " ", space)]]
+    return [[Segment(" ", space), Segment(plain, text), Segment(" " * pad + " ", space)]]
 
 
 def _draw_one_line(cell: Text, width: int, pre_style: Style, post_style: Style) -> list[list[Segment]] | None:

@@ -249,7 +249,6 @@ class FigureTable(DataTable):
         self._kind_ids = [kinds.setdefault(kind, len(kinds)) for kind in self._kinds]
         self._warn_style: Style | None = None
         self._values: dict[tuple[int, int], list] = {}
-        self._header_key: tuple | None = None
 
     _CHUNK = 64
 
@@ -314,6 +313,24 @@ class FigureTable(DataTable):
             self._header_lines.clear()
             self._values.clear()
             self._warn_style = None
+
+    def _measure(self, obj: object) -> int:
+        """The library's measure, kept for column labels: ``ordered_columns`` measures every label
+        after each :meth:`replace` (through rich, ~40 us a label), and the labels rarely change."""
+        if not isinstance(obj, Text):
+            return super()._measure(obj)
+        try:
+            console_width = self.app.console.width
+        except Exception:  # no app yet: the library measures against a console of its own
+            return super()._measure(obj)
+        key = (_label_key(obj), console_width)
+        widths = self.__dict__.setdefault("_label_widths", {})
+        width = widths.get(key)
+        if width is None:
+            if len(widths) > 256:
+                widths.clear()
+            width = widths[key] = super()._measure(obj)
+        return width
 
     # ----------------------------------------------------------------- values
 
@@ -416,11 +433,10 @@ class FigureTable(DataTable):
 
     def _render_header_line(self, y: int, x1: int, x2: int, base_style: Style, width: int) -> Strip:
         """The library's header line, kept across new rows while the labels and column widths stay."""
-        if self._header_key is None:
-            self._header_key = tuple((_label_key(col.label), col.render_width) for col in self.ordered_columns)
+        columns = tuple((_label_key(col.label), col.render_width) for col in self.ordered_columns)
         key = (x1, x2, width, self.cursor_coordinate, self.hover_coordinate, self.selection_anchor_coordinate,
                base_style, self.cursor_type, self.show_cursor, self._show_hover_cursor, self._pseudo_class_state,
-               self._header_key)
+               columns)
         strip = self._header_lines.get(key)
         if strip is None:
             if len(self._header_lines) > 64:

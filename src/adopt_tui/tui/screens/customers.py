@@ -10,10 +10,11 @@ Typing in the filter selects rows in the UI thread, with no debounce, as the
 field's value changes (in the key's handler, so that the letter and the
 narrowed list are drawn in one frame): a substring test over a Python list of
 20,000 strings takes about a millisecond, and a keystroke that extends the
-filter tests only the rows that matched before. Quick filters go through ``metrics.read.filter_customers`` once per
-set of filters; a sort order not computed yet is computed in a worker. The
-chosen rows reach the same fastdatatable with ``Table.take`` (no remount, no
-SQL, no per-row widgets); the table draws only the rows on screen.
+filter tests only the rows that matched before. Quick filters go through
+``metrics.read.filter_customers`` once per set of filters; a sort order not
+computed yet is computed in a worker. The chosen rows reach the same
+fastdatatable with ``Table.take`` (no remount, no SQL, no per-row widgets);
+the table draws only the rows on screen, and keeps what it drew by value.
 """
 
 from __future__ import annotations

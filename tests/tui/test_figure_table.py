@@ -19,8 +19,11 @@ from adopt_tui.tui.widgets.figures import FigureTable
 
 
 class LibraryDrawn(FigureTable):
-    """The same table, every row and cell drawn the library's way."""
+    """The same table, every line, row and cell drawn the library's way."""
 
+    render_lines = DataTable.render_lines
+    render_line = DataTable.render_line
+    _render_line = DataTable._render_line
     _render_cell = DataTable._render_cell
     _render_line_in_row = DataTable._render_line_in_row
 
@@ -33,10 +36,16 @@ DATA = pa.table({
     "usage": [69.2, 233.3, None, 100.0, 69.2, 12.5, 0.0, 101.0, 69.2, 45.0],
     "flags": ["", "? L", "!", "L", "", " U", "", "R", "", "?"],
     "trend": ["▲", "▼", "=", "", "▲", "▲", "=", "", "▼", "▲"],
+    # the usage's raw values again, shown another way: equal values of two columns are not one cell
+    "adjusted": [69.2, 233.3, None, 100.0, 69.2, 12.5, 0.0, 101.0, 69.2, 45.0],
+    # text the formatter and the console treat specially (markup, escapes, breaks, tabs, blanks)
+    "note": ["", "back\\slash", "tab\there", "two\nlines", "ends with \\", "  padded  ", None, "[link]x[/link]",
+             "plain", "emoji :smile:"],
 })
 LABELS = [Text("Customer"), Text("Sold", justify="right"), Text("Usage %", justify="right"), Text("Flags"),
-          Text("Tr")]
-OPTIONS = dict(numeric=[1, 2], warn=[2, 3], widths=[20, 7, 8, 5, 2], formats={1: fmt.num, 2: fmt.usage})
+          Text("Tr"), Text("Adj. %", justify="right"), Text("Note")]
+OPTIONS = dict(numeric=[1, 2, 5], warn=[2, 3], widths=[20, 7, 8, 5, 2, 8, 12],
+               formats={1: fmt.num, 2: fmt.usage, 5: fmt.pct})
 
 
 class TablesApp(App):

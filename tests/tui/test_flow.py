@@ -137,6 +137,28 @@ async def test_filter_matches_tenant_id_and_domain(make):
         assert list_names(app) == ["Bravo Bakery"]
 
 
+async def test_each_filter_change_selects_rows_once(make):
+    """A key in the field filters as it is handled; a filter set from code fills the field without
+    filtering a second time; typing on from there extends that filter."""
+    app = make()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await login(pilot)
+        home = app.screen
+        field = home.query_one("#filter")
+        await pilot.press("slash")
+        serial = home.view_serial
+        await pilot.press("a")
+        assert home.view_serial == serial + 1 and home.filters["query"] == "a"
+        home.set_filters({"query": "ce"})
+        assert field.value == "ce" and home.view_serial == serial + 2
+        assert list_names(app) == ["Cedar Clinics"]
+        await pilot.press("end", "d")
+        assert home.filters["query"] == "ced" and home.view_serial == serial + 3
+        assert list_names(app) == ["Cedar Clinics"]
+        home.set_filters({})
+        assert field.value == "" and home.view_serial == serial + 4 and len(list_names(app)) == 4
+
+
 async def test_sorting_orders_the_list_and_reverses(make):
     app = make()
     async with app.run_test(size=(100, 30)) as pilot:

@@ -624,7 +624,10 @@ class CustomerListScreen(AdoptScreen):
         else:
             self.filters = dict(filters)
         search = self.query_one("#filter", Input)
-        search.value = self.filters.get("query", "")  # no second filtering: see _typed
+        query = self.filters.get("query", "")
+        if search.value != query:
+            search.value = query  # no second filtering: see _typed
+            search.cursor_position = len(query)  # typing on extends it
         self._refilter()
 
     # ----------------------------------------------------------------- actions

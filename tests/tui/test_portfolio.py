@@ -285,3 +285,69 @@ async def test_the_trend_tab_fills_the_screen_after_a_customer_was_opened(demo_d
             await settle(app, pilot)
             heights.append(app.screen.query_one("#trend-chart", TrendChart).size.height)
     assert heights[0] == heights[1] > 12
+
+
+async def test_prefetched_figures_fill_the_overview_before_its_first_frame(small_db, monkeypatch):
+    """A prefetch that ends while the screen is mounted is drawn from the screen's first
+    frame: no loading path (_adopt) and the signals table focused from the start."""
+    monkeypatch.setattr(PortfolioScreen, "PREFETCH_WAIT", 30.0)  # however slow the machine
+    adopted = []
+    monkeypatch.setattr(PortfolioScreen, "_adopt", lambda self, *args: adopted.append(args))
+    at_first_frame = []
+    real_resume = PortfolioScreen._on_screen_resume
+
+    def resume(self, event):
+        if not at_first_frame:  # before Textual's handler lays the screen out and draws it
+            figures = self.query_one("#overview-figures", DataTable)
+            at_first_frame.append((self.portfolio is not None, figures.row_count, self.focused))
+        return real_resume(self, event)
+
+    monkeypatch.setattr(PortfolioScreen, "_on_screen_resume", resume)
+    app = make_app(small_db, clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_portfolio(app, pilot)
+        assert adopted == []
+        signals = screen.query_one("#overview-signals", DataTable)
+        assert at_first_frame == [(True, 8, signals)]
+        assert overview_value(screen, "customers") == "4"
+        assert app.focused is signals
+        assert not screen.query_one(TabbedContent).loading
+
+
+async def test_a_slow_prefetch_draws_the_screen_first_and_the_figures_when_read(small_db, monkeypatch):
+    """A read that outlasts PREFETCH_WAIT: the screen is shown without figures, then filled."""
+    import adopt_tui.tui.screens.portfolio as portfolio_screen
+
+    monkeypatch.setattr(PortfolioScreen, "PREFETCH_WAIT", 0.0)
+    release = __import__("threading").Event()
+    real_read = portfolio_screen.read_portfolio
+
+    def slow_read(*args, **kwargs):
+        release.wait(30)
+        return real_read(*args, **kwargs)
+
+    monkeypatch.setattr(portfolio_screen, "read_portfolio", slow_read)
+    app = make_app(small_db, clock=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(app, pilot, "admin")
+        await pilot.press("p")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PortfolioScreen)
+        assert screen.portfolio is None
+        assert screen.query_one("#overview-figures", DataTable).row_count == 0
+        assert "loading" in str(screen.query_one("#status").render())
+        release.set()
+        screen = await open_portfolio_settled(app, pilot)
+        assert overview_value(screen, "customers") == "4"
+        assert not screen.query_one(TabbedContent).loading
+
+
+async def open_portfolio_settled(app, pilot) -> PortfolioScreen:
+    for _ in range(500):
+        await settle(app, pilot)
+        if getattr(app.screen, "portfolio", None) is not None:
+            break
+    screen = app.screen
+    assert isinstance(screen, PortfolioScreen) and screen.portfolio is not None
+    return screen

@@ -341,6 +341,10 @@ async def test_a_slow_prefetch_draws_the_screen_first_and_the_figures_when_read(
         screen = await open_portfolio_settled(app, pilot)
         assert overview_value(screen, "customers") == "4"
         assert not screen.query_one(TabbedContent).loading
+        assert app.focused is screen.query_one("#overview-signals", DataTable)  # keys work at once
+        await pilot.press("down", "enter")  # the second signal's customers, by keys alone
+        await settle(app, pilot)
+        assert not isinstance(app.screen, PortfolioScreen)
 
 
 async def open_portfolio_settled(app, pilot) -> PortfolioScreen:

@@ -320,9 +320,13 @@ class PortfolioScreen(AdoptScreen):
         self.portfolio = message.portfolio
         self.renewal_days = message.renewal_days
         self._trend_loaded = False
-        self.show_loading(self.query_one(TabbedContent), False)
+        tabs = self.query_one(TabbedContent)
+        self.show_loading(tabs, False)
         for tab in self._built:
             self._fill_tab(tab, message.portfolio)
+        if self.focused is None and tabs.active:
+            # the loading indicator took the focus away while the figures were read
+            self._focus_first_table(tabs.active)
         self._load_trend(message.scope, self.as_of)
         self.call_after_refresh(self._build_the_rest)  # once the figures are drawn
         customers = message.portfolio.totals["customers"]

@@ -17,11 +17,10 @@ from rich.text import Text
 from textual.color import Color
 from textual.coordinate import Coordinate
 from textual.geometry import Region
-from textual.widgets import Input
 
 from adopt_tui.tui import format as fmt
 from adopt_tui.tui.widgets.figures import FigureTable
-from tui_helpers import build, login, settle
+from tui_helpers import build, login, save_low_adoption_thresholds, settle
 
 
 def table_of(app) -> FigureTable:
@@ -240,14 +239,6 @@ async def test_scope_and_new_figures_reach_the_shown_cells(demo_db):
         await settle(pilot)
         assert check(app) == all_sources
         # figures recomputed under the open list (new thresholds): the flags change in place
-        app.open_admin("settings")
-        await settle(pilot)
-        screen = app.screen
-        screen.query_one("#set-low_adoption_usage_pct", Input).value = "1"
-        screen.query_one("#set-low_adoption_deployment_pct", Input).value = "1"
-        screen.action_save()
-        await settle(pilot)
-        await pilot.press("escape")
-        await settle(pilot)
+        await save_low_adoption_thresholds(pilot, "1")
         assert app.screen is app.home()
         assert check(app) != all_sources

@@ -81,3 +81,20 @@ def burst(app, *keys: str) -> None:
             event = events.Key(key, character)
             event.set_sender(app)
             app.post_message(event)
+
+
+async def save_low_adoption_thresholds(pilot, percent: str) -> None:
+    """On the settings screen, by its fields: low adoption below ``percent`` % deployment and usage;
+    saved (the figures are recomputed), then back to the screen underneath."""
+    from textual.widgets import Input
+
+    app = pilot.app
+    app.open_admin("settings")
+    await settle(pilot)
+    screen = app.screen
+    screen.query_one("#set-low_adoption_usage_pct", Input).value = percent
+    screen.query_one("#set-low_adoption_deployment_pct", Input).value = percent
+    screen.action_save()
+    await settle(pilot)
+    await pilot.press("escape")
+    await settle(pilot)
